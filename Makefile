@@ -1,0 +1,36 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONSTRAINTS := requirements/constraints.txt
+PYTEST_WORKERS ?= auto
+
+.PHONY: demo test lint typecheck check-migrations ci bench clean
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[dev,privacy]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tessera demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src/tessera
+
+check-migrations: $(STAMP)
+	DJANGO_SETTINGS_MODULE=tessera.settings.test $(BIN)/django-admin makemigrations --check --dry-run
+
+ci: lint typecheck check-migrations test
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,28 @@
+"""Create staff accounts. Passwords are validated by the configured validators."""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from tessera.accounts.models import User
+from tessera.audit.services import record
+from tessera.tenancy.context import system_context
+
+
+def create_user(*, email: str, password: str | None, display_name: str = "") -> User:
+    """Create a login. Without a password the account cannot log in until one is set."""
+    email = User.objects.normalize_email(email.strip())
+    validate_email(email)
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": f"A user with the e-mail {email} already exists."})
+    user = User(email=email, display_name=display_name)
+    if password is not None:
+        validate_password(password, user)
+    with transaction.atomic():
+        user = User.objects.create_user(email=email, password=password, display_name=display_name)
+        with system_context():
+            record(action="user.create", object_type="User", object_id=user.pk)
+    return user

@@ -1,0 +1,15 @@
+"""The API instance: every app adds its router here."""
+
+from ninja import NinjaAPI
+
+from tessera.api.core import router as core_router
+
+api = NinjaAPI(
+    title="Tessera API",
+    version="1",
+    description="Case management and data collaboration against human trafficking.",
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+api.add_router("/", core_router)

@@ -1,0 +1,67 @@
+"""People (HTCDS prs_ fields). Identifying fields are sealed by the vault and searchable only through
+keyed blind indexes; descriptive fields (gender, citizenship, languages) stay in clear for statistics."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tessera.tenancy.models import OrgScopedModel
+from tessera.vault.fields import BlindIndexField, EncryptedDateField, EncryptedTextField
+
+
+class Gender(models.TextChoices):
+    """HTCDS prs_Gender picklist."""
+
+    FEMININE = "Feminine", _("Feminine")
+    MASCULINE = "Masculine", _("Masculine")
+    TRANSGENDER_FEMININE = "TransgenderFeminine", _("Transgender Feminine")
+    TRANSGENDER_MASCULINE = "TransgenderMasculine", _("Transgender Masculine")
+    NON_CONFORMING = "NonConforming", _("Non-conforming")
+    NON_SPECIFIED = "NonSpecifiedUnknown", _("Non-specified / Unknown")
+
+
+class Person(OrgScopedModel):
+    """A person known to the organisation: potential victim, perpetrator, witness or other."""
+
+    # The id is known before the first save: it is part of every ciphertext's associated data and
+    # names the person's own key (erasing the person destroys that key).
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+    salutation = EncryptedTextField(_("Salutation"), db_column="prs_salutation")
+    first_name = EncryptedTextField(_("First name"), db_column="prs_first_name")
+    middle_name = EncryptedTextField(_("Middle name"), db_column="prs_middle_name")
+    second_name = EncryptedTextField(_("Second name"), db_column="prs_second_name")
+    birthdate = EncryptedDateField(_("Date of birth"), db_column="prs_birthdate")
+    identity_number = EncryptedTextField(_("Identity number"), db_column="prs_identity_number")
+    email = EncryptedTextField(_("E-mail"), db_column="prs_email")
+    home_phone = EncryptedTextField(_("Home phone"), db_column="prs_home_phone")
+    mobile_phone = EncryptedTextField(_("Mobile phone"), db_column="prs_mobile_phone")
+    mailing_street = EncryptedTextField(_("Street"), db_column="prs_mailing_street")
+    mailing_postal_code = EncryptedTextField(_("Postal code"), db_column="prs_mailing_postal_code")
+    mailing_city = EncryptedTextField(_("City"), db_column="prs_mailing_city")
+    title = EncryptedTextField(_("Title"), db_column="prs_title")
+
+    first_name_index = BlindIndexField(source="first_name", kind="name")
+    second_name_index = BlindIndexField(source="second_name", kind="name")
+    birthdate_index = BlindIndexField(source="birthdate", kind="dob")
+    identity_number_index = BlindIndexField(source="identity_number", kind="document")
+    mobile_phone_index = BlindIndexField(source="mobile_phone", kind="phone")
+    home_phone_index = BlindIndexField(source="home_phone", kind="phone")
+
+    gender = models.CharField(_("Gender"), max_length=32, choices=Gender.choices, blank=True)
+    deceased = models.BooleanField(_("Deceased"), default=False)
+    citizenship = models.JSONField(_("Citizenship"), default=list, blank=True)
+    mailing_state = models.CharField(_("State/Province"), max_length=100, blank=True)
+    mailing_country = models.CharField(_("Country"), max_length=2, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(OrgScopedModel.Meta):
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return f"Person {self.pk}"

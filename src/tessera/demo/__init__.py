@@ -1,0 +1,1 @@
+"""Seeded, obviously fictional demo data for evaluation and for the test suite."""

@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+from tessera.api.urls import api
+from tessera.web import views as web_views
+
+urlpatterns = [
+    path("healthz", web_views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("", include("tessera.web.urls")),
+]
