@@ -53,13 +53,16 @@ def verify_current_chain(chain: str) -> ChainReport:
         expected_seq += 1
     head = AuditChainHead.objects.first()
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
-    if head_seq != expected_seq - 1 or head_hash != expected_prev:
-        return ChainReport(
-            chain,
-            count,
-            False,
-            f"event #{expected_seq}: missing (the chain head records #{head_seq})",
-        )
+    last_seq = expected_seq - 1
+    if head_seq > last_seq:
+        problem = f"event #{expected_seq}: missing (the chain head records #{head_seq})"
+        return ChainReport(chain, count, False, problem)
+    if head_seq < last_seq:
+        problem = f"event #{head_seq + 1}: inserted (the chain head records #{head_seq})"
+        return ChainReport(chain, count, False, problem)
+    if head_hash != expected_prev:
+        problem = f"event #{last_seq}: does not match the chain head"
+        return ChainReport(chain, count, False, problem)
     return ChainReport(chain, count, True)
 
 
