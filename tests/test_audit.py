@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from django.db import connection, transaction
 
-from tessera.audit.chain import HASHED_COLUMNS, event_hash
+from tessera.audit.chain import HASHED_COLUMNS, at_text, event_hash, hashed_values
 from tessera.audit.models import GENESIS_HASH, AuditEvent
 from tessera.audit.services import record
 from tessera.audit.verify import verify_all
@@ -102,8 +102,8 @@ def test_editing_an_event_is_detected_and_named(world: World) -> None:
 def test_editing_the_hash_too_is_detected_by_the_next_event(world: World) -> None:
     add_events(world.a, 3)
     event = events(world.a)[1]
-    values = [getattr(event, c) for c in HASHED_COLUMNS]
-    values[HASHED_COLUMNS.index("reason")] = "forged"
+    event.reason = "forged"
+    values = hashed_values(event)
     execute(
         "UPDATE audit_auditevent SET reason = 'forged', hash = %s WHERE id = %s",
         [event_hash(values), event.pk],
@@ -137,7 +137,7 @@ def test_inserting_a_well_formed_forged_event_is_detected(world: World) -> None:
     forged = [
         world.a.pk,
         last.seq + 1,
-        last.at,
+        at_text(last.at),
         None,
         "nobody",
         "case.delete",
@@ -150,8 +150,8 @@ def test_inserting_a_well_formed_forged_event_is_detected(world: World) -> None:
     ]
     columns = ", ".join(HASHED_COLUMNS)
     placeholders = ", ".join(["%s"] * (len(HASHED_COLUMNS) + 1))
+    forged[HASHED_COLUMNS.index("fields")] = "[]"
     params = [*forged, event_hash(forged)]
-    params[HASHED_COLUMNS.index("fields")] = "[]"
     execute(f"INSERT INTO audit_auditevent ({columns}, hash) VALUES ({placeholders})", params)
     assert (
         verify_org(world.a)
@@ -172,3 +172,26 @@ def test_cli_audit_verify_exit_codes(world: World) -> None:
     assert only_a.exit_code == 0
     unknown = runner.invoke(tessera_cli, ["audit", "verify", "--org", "nope"])
     assert unknown.exit_code != 0 and "No organisation with the slug 'nope'" in unknown.output
+
+
+def test_database_and_python_serialise_awkward_values_identically(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from tessera.audit import services
+    from tessera.audit.context import Actor, acting_as
+
+    monkeypatch.setattr(services.timezone, "now", lambda: datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    awkward = 'Ünïcode, "quotes", emoji 🚨, tab\t, separator \x1e and newline\n'
+    with acting_as(Actor(user_id=None, label=awkward, ip="::ffff:192.0.2.1")), org_context(world.a):
+        event = record(
+            action="test.awkward", object_id=awkward, fields=["z", "a.b"], reason=awkward
+        )
+    assert "\x1e" not in event.reason
+    assert verify_org(world.a) == ""
+
+
+def test_field_names_must_be_identifiers(world: World) -> None:
+    with org_context(world.a), pytest.raises(ValueError, match="identifiers"):
+        record(action="test.bad", fields=["name; DROP"])

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
-from tessera.audit.chain import event_hash
+from tessera.audit.chain import clean_text, event_hash, fields_text, hashed_values
 from tessera.audit.context import current_actor
 from tessera.audit.models import AuditChainHead, AuditEvent
 from tessera.tenancy.context import current_org, in_system_context
 from tessera.tenancy.models import Organisation
+
+
+def normalise_ip(value: str | None) -> str | None:
+    """The form both databases store (Django's IPv6 cleaning), or None for a missing or bad address."""
+    if not value:
+        return None
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    return clean_ipv6_address(value) if address.version == 6 else str(address)
 
 
 def record(
@@ -31,38 +44,28 @@ def record(
     if org is None and not in_system_context():
         raise RuntimeError("record() needs an organisation context or system_context().")
     actor = current_actor()
+    names = sorted(set(fields))
+    fields_text(names)  # validates the names before anything is written
+    # Microsecond precision is what both databases keep; the hash must cover what is stored.
+    now = timezone.now()
+    ip = normalise_ip(actor.ip)
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(org=org)
         event = AuditEvent(
             org=org,
             seq=head.seq + 1,
-            at=timezone.now(),
+            at=now,
             actor_id=actor.user_id,
-            actor_label=actor.label,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            fields=sorted(set(fields)),
-            ip=actor.ip,
-            reason=reason,
+            actor_label=clean_text(actor.label),
+            action=clean_text(action),
+            object_type=clean_text(object_type),
+            object_id=clean_text(str(object_id)),
+            fields=names,
+            ip=ip,
+            reason=clean_text(reason),
             prev_hash=head.hash,
         )
-        event.hash = event_hash(
-            [
-                event.org_id,
-                event.seq,
-                event.at,
-                event.actor_id,
-                event.actor_label,
-                event.action,
-                event.object_type,
-                event.object_id,
-                event.fields,
-                event.ip,
-                event.reason,
-                event.prev_hash,
-            ]
-        )
+        event.hash = event_hash(hashed_values(event))
         event.save(force_insert=True)
         head.seq = event.seq
         head.hash = event.hash
