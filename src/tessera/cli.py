@@ -263,6 +263,15 @@ def manage(args: tuple[str, ...]) -> None:
     execute_from_command_line(["tessera manage", *args])
 
 
+def _mount_privacy() -> None:
+    # The privacy library is an optional extra; without it `tessera privacy` is simply absent.
+    try:
+        from tessera.privacy.cli import privacy_cli
+    except ImportError:
+        return
+    main.add_command(privacy_cli, name="privacy")
+
+
 def _org_by_slug(slug: str) -> Any:
     from tessera.tenancy.models import Organisation
 
@@ -271,6 +280,8 @@ def _org_by_slug(slug: str) -> Any:
         raise click.ClickException(f"No organisation with the slug {slug!r}.")
     return found
 
+
+_mount_privacy()
 
 if __name__ == "__main__":
     main()

@@ -46,7 +46,7 @@ def _date_tokens(value: str, q: int) -> list[str]:
     digits = _NOT_DIGIT.sub("", value)
     if len(digits) != 8:
         return [f"raw:{digits}"] if digits else []
-    if not digits[:2] in {"19", "20"}:
+    if digits[:2] not in {"19", "20"}:
         digits = digits[4:] + digits[2:4] + digits[:2]
     year, month, day = digits[:4], digits[4:6], digits[6:]
     return [f"y{year}", f"m{month}", f"d{day}", f"ym{year}{month}", f"md{month}{day}"]
