@@ -23,7 +23,7 @@ from django.db import models
 from tessera.tenancy.context import require_org
 from tessera.vault.blind import blind_index
 from tessera.vault.crypto import open_sealed, seal
-from tessera.vault.keys import subject_key
+from tessera.vault.keys import prefetch_subject_keys, subject_key
 from tessera.vault.normalise import (
     normalise_date,
     normalise_document,
@@ -87,6 +87,13 @@ class EncryptedField(models.BinaryField):  # type: ignore[type-arg]
     def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs: Any) -> None:  # type: ignore[override]
         super().contribute_to_class(cls, name, **kwargs)
         setattr(cls, self.attname, _SealedAttribute(self))
+        if not cls._meta.abstract:
+            models.signals.pre_save.connect(
+                _forget_keys_of_previous_save, sender=cls, weak=False, dispatch_uid=f"vault-{cls}"
+            )
+            subjects = set(getattr(cls, "_vault_subject_fields", set())) | {self.subject_field}
+            cls._vault_subject_fields = subjects  # type: ignore[attr-defined]
+            cls.tessera_after_fetch = staticmethod(_prefetch_keys_for_rows)  # type: ignore[attr-defined]
 
     def subject_of(self, instance: models.Model) -> uuid.UUID:
         value = instance.pk if self.subject_field == "pk" else getattr(instance, self.subject_field)
@@ -115,14 +122,39 @@ class EncryptedField(models.BinaryField):  # type: ignore[type-arg]
         if isinstance(value, Sealed):
             return bytes(value)
         subject = self.subject_of(model_instance)
+        # Keys used during this save() (cleared by the pre_save signal): the fields of one new row
+        # share the key its first field created, before that key is committed and cached.
+        keys_this_save = model_instance.__dict__.setdefault(KEYS_THIS_SAVE, {})
+        key = keys_this_save.get(subject)
+        if key is None:
+            is_new = add and self.subject_field == "pk"
+            key = keys_this_save[subject] = subject_key(subject, create=True, is_new=is_new)
         return seal(
-            subject_key(subject, create=True),
+            key,
             self.to_plain_bytes(value),
             _associated_data(model_instance, self),
         )
 
     def value_from_object(self, obj: models.Model) -> Any:
         return getattr(obj, self.attname)
+
+
+KEYS_THIS_SAVE = "_vault_keys_this_save"
+
+
+def _forget_keys_of_previous_save(sender: type, instance: models.Model, **kwargs: Any) -> None:
+    instance.__dict__.pop(KEYS_THIS_SAVE, None)
+
+
+def _prefetch_keys_for_rows(rows: list[models.Model]) -> None:
+    subject_fields = type(rows[0])._vault_subject_fields  # type: ignore[attr-defined]
+    subjects = []
+    for row in rows:
+        for field in subject_fields:
+            value = row.pk if field == "pk" else row.__dict__.get(field)
+            if isinstance(value, uuid.UUID):
+                subjects.append(value)
+    prefetch_subject_keys(subjects)
 
 
 class EncryptedTextField(EncryptedField):

@@ -6,6 +6,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -115,30 +116,48 @@ def org_keys() -> OrgKeys:
     return keys
 
 
-def subject_key(subject_id: uuid.UUID, *, create: bool) -> bytes:
-    """The subject's unwrapped key; created on first write, SubjectErasedError once destroyed."""
+def subject_key(subject_id: uuid.UUID, *, create: bool, is_new: bool = False) -> bytes:
+    """The subject's unwrapped key; created on first write, SubjectErasedError once destroyed.
+
+    `is_new` (the subject's row is being inserted) skips looking for a key that cannot exist yet.
+    """
     org = require_org()
     cache_key = (org.pk, subject_id)
     cached = _subject_keys.get(cache_key)
     if isinstance(cached, bytes):
         return cached
     data_key = org_keys().data_key
-    row = SubjectKey.objects.filter(subject_id=subject_id).first()
-    if row is None:
-        if not create:
-            raise SubjectErasedError(
-                f"No key for data subject {subject_id}: erased or never sealed."
-            )
-        key = new_key()
-        with transaction.atomic():
-            SubjectKey.objects.create(
-                subject_id=subject_id,
-                wrapped_key=seal(data_key, key, _subject_context(org.pk, subject_id)),
-            )
-    else:
-        key = open_sealed(data_key, bytes(row.wrapped_key), _subject_context(org.pk, subject_id))
-    _subject_keys.put(cache_key, key)
+    context = _subject_context(org.pk, subject_id)
+    row = None if is_new else SubjectKey.objects.filter(subject_id=subject_id).first()
+    if row is not None:
+        key = open_sealed(data_key, bytes(row.wrapped_key), context)
+        _subject_keys.put(cache_key, key)
+        return key
+    if not create:
+        raise SubjectErasedError(f"No key for data subject {subject_id}: erased or never sealed.")
+    key = new_key()
+    SubjectKey.objects.create(subject_id=subject_id, wrapped_key=seal(data_key, key, context))
+    # Cached only once committed: a key whose row rolled back must never seal anything again.
+    transaction.on_commit(lambda: _subject_keys.put(cache_key, key))
     return key
+
+
+def prefetch_subject_keys(subject_ids: Iterable[uuid.UUID]) -> None:
+    """Unwrap many subjects' keys with one query per 500, so a list of people costs no N+1."""
+    org = require_org()
+    missing = [s for s in set(subject_ids) if _subject_keys.get((org.pk, s)) is None]
+    if not missing:
+        return
+    data_key = org_keys().data_key
+    for start in range(0, len(missing), 500):
+        chunk = missing[start : start + 500]
+        for row in SubjectKey.objects.filter(subject_id__in=chunk).only(
+            "subject_id", "wrapped_key"
+        ):
+            context = _subject_context(org.pk, row.subject_id)
+            _subject_keys.put(
+                (org.pk, row.subject_id), open_sealed(data_key, bytes(row.wrapped_key), context)
+            )
 
 
 def shred_subject(subject_id: uuid.UUID) -> bool:
