@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import platform
 import subprocess
@@ -38,6 +39,7 @@ def setup_django(args: argparse.Namespace) -> str:
         base = args.postgres.rsplit("/", 1)[0]
         os.environ["DATABASE_URL"] = f"{base}/{name}"
         label = "PostgreSQL 15 (localhost)"
+        atexit.register(_drop_database, args.postgres, name)
     import django
 
     django.setup()
@@ -52,3 +54,10 @@ def setup_django(args: argparse.Namespace) -> str:
 
 def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def _drop_database(admin_url: str, name: str) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=False)
