@@ -132,6 +132,7 @@ def case_document_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["description"],
         "properties": {
+            "id": _ID,
             "description": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT},
             "status": _enum(GOAL_STATUSES, "Progress of the goal."),
             "outcome": {"type": "string", "maxLength": MAX_LONG_TEXT},
@@ -158,7 +159,13 @@ def case_document_schema() -> dict[str, Any]:
                 },
             ),
             "people": {"type": "array", "items": party},
-            "events": {"type": "array", "items": _object(EVENT_FIELDS, {"id": _ID})},
+            "events": {
+                "type": "array",
+                "items": _object(
+                    EVENT_FIELDS,
+                    {"id": _ID, "end_date": {"type": ["string", "null"], "format": "date"}},
+                ),
+            },
             "support_plans": {
                 "type": "array",
                 "items": _object(
