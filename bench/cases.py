@@ -55,7 +55,7 @@ def seed(orgs: int, per_org: int) -> list[tuple[object, str, str]]:
     out = []
     for n in range(orgs):
         org = create_organisation(slug=f"bench-{n}", name=f"Bench {n}", shipping_country="GB")
-        user = create_user(email=f"cw@bench-{n}.test", password="bench-password-123456")
+        user = create_user(email=f"cw@bench-{n}.test", password="bench-password-123456")  # noqa: S106 (throw-away bench user)
         add_member(org=org, user=user, role="caseworker")
         _token, raw = create_token(user=user, org=org)
         phone = ""
