@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    path("cases/", include("tessera.cases.urls")),
     path("", include("tessera.web.urls")),
 ]

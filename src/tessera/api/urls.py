@@ -3,6 +3,8 @@
 from ninja import NinjaAPI
 
 from tessera.api.core import router as core_router
+from tessera.cases.api import install_error_handlers
+from tessera.cases.api import router as cases_router
 
 api = NinjaAPI(
     title="Tessera API",
@@ -13,3 +15,5 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 api.add_router("/", core_router)
+api.add_router("/", cases_router)
+install_error_handlers(api)

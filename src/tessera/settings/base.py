@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "tessera.audit",
     "tessera.vault",
     "tessera.cases",
+    "tessera.consent",
     "tessera.web",
 ]
 

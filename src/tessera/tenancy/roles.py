@@ -22,6 +22,9 @@ class Perm(StrEnum):
     VIEW_CASES = "cases.view"
     EDIT_CASES = "cases.edit"
     VIEW_IDENTITY = "identity.view"
+    VIEW_RESTRICTED = "cases.view_restricted"
+    ASSIGN_CASES = "cases.assign"
+    MANAGE_EXTENSIONS = "cases.manage_extensions"
     APPROVE_CLOSURE = "cases.approve_closure"
     BREAK_GLASS = "cases.break_glass"
     HANDLE_CONTACTS = "helpline.handle"
@@ -46,6 +49,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.SUPERVISOR: frozenset(
         _CASEWORK
         | {Perm.APPROVE_CLOSURE, Perm.HANDLE_CONTACTS, Perm.VIEW_AGGREGATES, Perm.VIEW_AUDIT}
+        | {Perm.VIEW_RESTRICTED, Perm.ASSIGN_CASES}
         | {Perm.IMPORT_DATA, Perm.EXPORT_IDENTIFYING}
     ),
     Role.CASEWORKER: frozenset(_CASEWORK),

@@ -56,6 +56,24 @@ class Person(OrgScopedModel):
     citizenship = models.JSONField(_("Citizenship"), default=list, blank=True)
     mailing_state = models.CharField(_("State/Province"), max_length=100, blank=True)
     mailing_country = models.CharField(_("Country"), max_length=2, blank=True)
+    # Coarse descriptive fields stay in clear for statistics; precise coordinates of a home are
+    # identifying, so they are sealed like the address they locate.
+    marital_status = models.CharField(_("Marital status"), max_length=32, blank=True)
+    number_of_children = models.PositiveSmallIntegerField(
+        _("Number of children"), null=True, blank=True
+    )
+    primary_language = models.CharField(_("Primary language"), max_length=8, blank=True)
+    secondary_language = models.CharField(_("Secondary language"), max_length=8, blank=True)
+    highest_level_of_education = models.CharField(
+        _("Highest level of education"), max_length=48, blank=True
+    )
+    mailing_latitude = EncryptedTextField(_("Latitude"), db_column="prs_mailing_latitude")
+    mailing_longitude = EncryptedTextField(_("Longitude"), db_column="prs_mailing_longitude")
+    extensions = models.JSONField(_("Extension fields"), default=dict, blank=True)
+    # A duplicate merged into another record keeps its row (and audit history) but is hidden.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_duplicates"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -65,3 +83,9 @@ class Person(OrgScopedModel):
 
     def __str__(self) -> str:
         return f"Person {self.pk}"
+
+    @property
+    def display_name(self) -> str:
+        """Opens sealed fields: call only where identity may be shown (and the read is audited)."""
+        parts = [self.first_name, self.second_name]
+        return " ".join(str(p) for p in parts if p) or str(_("(no name)"))

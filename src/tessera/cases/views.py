@@ -1,0 +1,259 @@
+"""Case pages. Views parse and render only: selectors read (with the access rules), services write."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tessera.audit.models import AuditEvent
+from tessera.cases import fieldmap, selectors, services
+from tessera.cases.forms import form_fields, parse_post
+from tessera.cases.models import CaseStatus, NoteKind, PartyRole, Sensitivity
+from tessera.consent.models import Purpose
+from tessera.consent.services import record_consent
+from tessera.htcds.catalogue import choices_for
+from tessera.htcds.schema import EVENT_FIELDS, PERPETRATOR_FIELDS, PLAN_FIELDS, VICTIM_FIELDS
+from tessera.htcds.validation import HtcdsValidationError
+from tessera.tenancy.http import OrgRequest
+from tessera.tenancy.roles import Perm
+from tessera.tenancy.views import requires_perm
+
+TABS = ["people", "exploitation", "events", "plan", "notes", "consent", "audit"]
+PERSON_FORM_FIELDS = [
+    "prs_FirstName",
+    "prs_SecondName",
+    "prs_Birthdate",
+    "prs_Gender",
+    "prs_Citizenship",
+    "prs_MobilePhone",
+    "prs_IdentityNumber",
+    "prs_PrimaryLanguage",
+]
+PARTY_FORM_FIELDS = [
+    n
+    for n in VICTIM_FIELDS
+    if not n.startswith("vic_AgreementTo")
+    and n not in ("vic_Vulnerabilities", "vic_DetailsOfVulnerabilities")
+] + PERPETRATOR_FIELDS
+
+
+def _date(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        return None
+
+
+@requires_perm(Perm.VIEW_CASES)
+def case_list(request: OrgRequest) -> HttpResponse:
+    actor = request.membership
+    get = request.GET
+    filters: dict[str, Any] = {
+        "status": get.get("status", ""),
+        "owner": get.get("owner", "") if get.get("owner", "").isdigit() else "",
+        "exploitation_type": get.get("exploitation_type", ""),
+        "country": get.get("country", "").strip().upper()[:2],
+        "opened_from": _date(get.get("opened_from")),
+        "opened_to": _date(get.get("opened_to")),
+        "q": get.get("q", "").strip()[:200],
+    }
+    cases = selectors.filter_cases(actor=actor, filters=filters)
+    page = Paginator(cases, 25).get_page(get.get("page"))
+    context = {
+        "page": page,
+        "filters": filters,
+        "statuses": CaseStatus.choices,
+        "exploitation_types": choices_for("vic_TypeOfExploitation"),
+        "query_string": get.urlencode(),
+        "can_edit": actor.has_perm(Perm.EDIT_CASES),
+    }
+    template = "cases/_case_rows.html" if request.htmx else "cases/case_list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@requires_perm(Perm.EDIT_CASES)
+@require_POST
+def case_new(request: OrgRequest) -> HttpResponse:
+    data = {"sensitivity": request.POST.get("sensitivity", Sensitivity.STANDARD)}
+    try:
+        case = services.open_case(actor=request.membership, data=data)
+    except HtcdsValidationError as exc:
+        messages.error(request, str(exc))
+        return redirect("cases:case_list")
+    messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
+    return redirect("cases:case_detail", case_id=case.pk)
+
+
+def _handle_action(
+    request: OrgRequest, case: Any
+) -> tuple[str, dict[str, list[str]], dict[str, Any]]:
+    """Run the POSTed action through its service; (tab, errors, submitted values)."""
+    actor = request.membership
+    post = request.POST
+    action = post.get("action", "")
+    values: dict[str, Any] = {}
+    try:
+        if action == "add_party":
+            values = parse_post(post, PERSON_FORM_FIELDS + PARTY_FORM_FIELDS)
+            person_data = {k: v for k, v in values.items() if k.startswith("prs_")}
+            context = {k: v for k, v in values.items() if not k.startswith("prs_")}
+            existing = post.get("existing_person")
+            person = selectors.get_person(actor=actor, person_id=existing) if existing else None
+            services.add_party(
+                actor=actor,
+                case=case,
+                role=post.get("role", ""),
+                person=person,
+                person_data=None if person else person_data,
+                context=context,
+            )
+            return "people", {}, {}
+        if action == "record_event":
+            values = parse_post(post, EVENT_FIELDS)
+            services.record_event(actor=actor, case=case, data=values)
+            return "events", {}, {}
+        if action == "create_plan":
+            values = parse_post(post, PLAN_FIELDS)
+            plan = services.create_support_plan(actor=actor, case=case, data=values)
+            if post.get("goal", "").strip():
+                services.add_goal(actor=actor, plan=plan, data={"description": post["goal"]})
+            return "plan", {}, {}
+        if action == "add_note":
+            services.add_note(
+                actor=actor,
+                case=case,
+                body=post.get("cco_CaseComment", ""),
+                kind=post.get("kind", "note"),
+            )
+            return "notes", {}, {}
+        if action == "record_consent":
+            person = selectors.get_person(actor=actor, person_id=post.get("person", ""))
+            record_consent(
+                actor=actor,
+                person=person,
+                purpose=post.get("purpose", ""),
+                is_given=post.get("con_Consent") == "given",
+                evidence=post.get("evidence", ""),
+                case=case,
+            )
+            return "consent", {}, {}
+        if action == "request_closure":
+            services.request_closure(
+                actor=actor,
+                case=case,
+                reason=post.get("reason", ""),
+                status=post.get("status", CaseStatus.CLOSED),
+            )
+            return "people", {}, {}
+        if action == "approve_closure":
+            services.approve_closure(actor=actor, case=case)
+            return "people", {}, {}
+    except HtcdsValidationError as exc:
+        return post.get("tab", "people"), exc.errors, values
+    raise Http404
+
+
+@requires_perm(Perm.VIEW_CASES)
+@require_http_methods(["GET", "POST"])
+def case_detail(request: OrgRequest, case_id: uuid.UUID) -> HttpResponse:
+    actor = request.membership
+    case = selectors.get_case(actor=actor, case_id=case_id)
+    tab = request.GET.get("tab", "people")
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        if not actor.has_perm(Perm.EDIT_CASES):
+            raise Http404
+        tab, errors, values = _handle_action(request, case)
+        if not errors:
+            messages.success(request, _("Saved."))
+            return redirect(f"{request.path}?tab={tab}")
+    tab = tab if tab in TABS else "people"
+    can_see_identity = actor.has_perm(Perm.VIEW_IDENTITY)
+    parties = list(case.parties.select_related("person"))
+    if can_see_identity and parties and tab in ("people", "consent"):
+        for party in parties:
+            services.record_identity_read(actor=actor, person=party.person, purpose="case page")
+    audit_events = []
+    if tab == "audit" and actor.has_perm(Perm.VIEW_AUDIT):
+        ids = [str(case.pk), *[str(p.pk) for p in parties]]
+        audit_events = list(AuditEvent.objects.filter(object_id__in=ids).order_by("-seq")[:100])
+    context = {
+        "case": case,
+        "tab": tab,
+        "tabs": TABS,
+        "parties": parties,
+        "events": case.events.all(),
+        "plans": case.support_plans.prefetch_related("goals"),
+        "notes": case.notes.select_related("author")[:50] if tab == "notes" else [],
+        "consents": case.consents.select_related("person", "recorded_by")
+        if tab == "consent"
+        else [],
+        "audit_events": audit_events,
+        "can_edit": actor.has_perm(Perm.EDIT_CASES),
+        "can_see_identity": can_see_identity,
+        "can_approve": actor.has_perm(Perm.APPROVE_CLOSURE),
+        "errors": errors,
+        "person_fields": form_fields(PERSON_FORM_FIELDS, values, errors),
+        "party_fields": form_fields(PARTY_FORM_FIELDS, values, errors),
+        "event_fields": form_fields(EVENT_FIELDS, values, errors),
+        "plan_fields": form_fields(PLAN_FIELDS, values, errors),
+        "roles": PartyRole.choices,
+        "note_kinds": NoteKind.choices,
+        "purposes": Purpose.choices,
+        "identity_fields": fieldmap.IDENTITY_FIELDS,
+    }
+    return render(request, "cases/case_detail.html", context, status=400 if errors else 200)
+
+
+@requires_perm(Perm.BREAK_GLASS)
+@require_http_methods(["GET", "POST"])
+def case_break_glass(request: OrgRequest, case_id: uuid.UUID) -> HttpResponse:
+    actor = request.membership
+    case = selectors.hidden_case_for_break_glass(actor=actor, case_id=case_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            services.break_glass(actor=actor, case=case, reason=request.POST.get("reason", ""))
+        except HtcdsValidationError as exc:
+            errors = exc.errors
+        else:
+            messages.warning(
+                request, _("Break-glass access granted for one hour. Supervisors are notified.")
+            )
+            return redirect("cases:case_detail", case_id=case.pk)
+    return render(
+        request,
+        "cases/break_glass.html",
+        {"case_id": case.pk, "errors": errors},
+        status=400 if errors else 200,
+    )
+
+
+@requires_perm(Perm.VIEW_IDENTITY)
+def person_detail(request: OrgRequest, person_id: uuid.UUID) -> HttpResponse:
+    actor = request.membership
+    person = selectors.get_person(actor=actor, person_id=person_id)
+    services.record_identity_read(actor=actor, person=person, purpose="person page")
+    roles, hidden = selectors.person_cases(actor=actor, person=person)
+    return render(
+        request,
+        "cases/person_detail.html",
+        {"person": person, "roles": roles, "hidden_count": hidden},
+    )
+
+
+@requires_perm(Perm.VIEW_IDENTITY)
+def person_duplicates(request: OrgRequest) -> HttpResponse:
+    """HTMX: people matching what is being typed into a new-person form."""
+    data = parse_post(request.GET, PERSON_FORM_FIELDS)
+    matches = list(selectors.find_duplicates(actor=request.membership, data=data)[:5])
+    return render(request, "cases/_duplicates.html", {"matches": matches})

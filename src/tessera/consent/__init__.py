@@ -1,0 +1,1 @@
+"""Consent per purpose (HTCDS con_Consent), given or withdrawn, with evidence and who recorded it."""

@@ -1,0 +1,106 @@
+"""Object factories for the generic cross-organisation enumeration test.
+
+Maps (API operation path or URL name, path parameter) → a function (org) -> id of a new object of
+that organisation, created inside org_context(org). The enumeration test creates an object in one
+organisation and asks for it as every member of the other: every answer must be 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tessera.accounts.models import User
+from tessera.cases import services
+from tessera.cases.models import Case
+from tessera.consent.services import record_consent
+from tessera.tenancy.context import org_context
+from tessera.tenancy.models import Membership, Organisation
+from tessera.tenancy.roles import Role
+
+
+def _owner(org: Organisation) -> Membership:
+    """A caseworker of `org` (created if the organisation has none) to act as."""
+    membership = (
+        Membership.objects.select_related("org", "user")
+        .filter(org=org, role=Role.CASEWORKER, is_active=True)
+        .first()
+    )
+    if membership is None:
+        from tessera.accounts.services import create_user
+        from tessera.tenancy.services import add_member
+
+        user: User = create_user(
+            email=f"factory-caseworker@{org.slug}.test", password="factory-password-123456"
+        )
+        add_member(org=org, user=user, role=Role.CASEWORKER)
+        membership = Membership.objects.select_related("org", "user").get(org=org, user=user)
+    return membership
+
+
+def make_case(org: Organisation) -> str:
+    with org_context(org):
+        return str(services.open_case(actor=_owner(org)).pk)
+
+
+def _case_with_victim(org: Organisation) -> tuple[Membership, Case, str, str]:
+    member = _owner(org)
+    with org_context(org):
+        case = services.open_case(actor=member)
+        party = services.add_party(
+            actor=member, case=case, role="PotentialVictim", person_data={"prs_FirstName": "Enum"}
+        )
+    return member, case, str(party.pk), str(party.person_id)
+
+
+def make_person(org: Organisation) -> str:
+    return _case_with_victim(org)[3]
+
+
+def make_party(org: Organisation) -> str:
+    return _case_with_victim(org)[2]
+
+
+def make_event(org: Organisation) -> str:
+    member = _owner(org)
+    with org_context(org):
+        case = services.open_case(actor=member)
+        return str(services.record_event(actor=member, case=case, data={"hte_Type": "Transit"}).pk)
+
+
+def make_plan(org: Organisation) -> str:
+    member = _owner(org)
+    with org_context(org):
+        case = services.open_case(actor=member)
+        return str(services.create_support_plan(actor=member, case=case, data={}).pk)
+
+
+def make_note(org: Organisation) -> str:
+    member = _owner(org)
+    with org_context(org):
+        case = services.open_case(actor=member)
+        return str(services.add_note(actor=member, case=case, body="enumeration").pk)
+
+
+def make_consent(org: Organisation) -> str:
+    member, case, _party, person_id = _case_with_victim(org)
+    with org_context(org):
+        person = case.parties.get(person_id=person_id).person
+        return str(record_consent(actor=member, person=person, purpose="care", is_given=True).pk)
+
+
+FACTORIES: dict[tuple[str, str], Callable[[Organisation], str]] = {
+    ("/api/v1/cases/{case_id}", "case_id"): make_case,
+    ("/api/v1/cases/{case_id}/status", "case_id"): make_case,
+    ("/api/v1/cases/{case_id}/closure", "case_id"): make_case,
+    ("/api/v1/cases/{case_id}/closure/approve", "case_id"): make_case,
+    ("/api/v1/cases/{case_id}/break-glass", "case_id"): make_case,
+    ("/api/v1/htcds/cases/{case_id}", "case_id"): make_case,
+    ("/api/v1/people/{person_id}", "person_id"): make_person,
+    ("/api/v1/parties/{party_id}", "party_id"): make_party,
+    ("/api/v1/events/{event_id}", "event_id"): make_event,
+    ("/api/v1/support-plans/{plan_id}", "plan_id"): make_plan,
+    ("/api/v1/notes/{note_id}", "note_id"): make_note,
+    ("/api/v1/consents/{consent_id}", "consent_id"): make_consent,
+    ("cases:case_detail", "case_id"): make_case,
+    ("cases:person_detail", "person_id"): make_person,
+}
