@@ -33,7 +33,7 @@ HASHED_COLUMNS = (
 AT = HASHED_COLUMNS.index("at")
 FIELDS = HASHED_COLUMNS.index("fields")
 
-FIELD_NAME = re.compile(r"^[A-Za-z0-9_.]{1,64}$")
+FIELD_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
 def at_text(value: datetime) -> str:
