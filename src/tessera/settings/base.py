@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "tessera.vault",
     "tessera.cases",
     "tessera.consent",
+    "tessera.exchange",
     "tessera.web",
 ]
 

@@ -1,0 +1,79 @@
+"""Turn one import unit into a case, through the ordinary audited case services."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tessera.cases import services
+from tessera.cases.documents import import_case_document
+from tessera.cases.models import Case, CaseStatus
+from tessera.cases.services.common import acting, audit
+from tessera.exchange.duplicates import matching_people
+from tessera.exchange.models import ImportedRecord, ImportJob
+from tessera.exchange.units import Problem, Unit
+from tessera.htcds.validation import HtcdsValidationError
+from tessera.tenancy.models import Membership
+
+
+def duplicate_warnings(unit: Unit) -> list[Problem]:
+    out = []
+    for i, person in enumerate(unit.document.get("people") or []):
+        if not isinstance(person, dict):
+            continue
+        for person_id, why in matching_people(person):
+            out.append(
+                unit.problem(
+                    f"people[{i}]",
+                    _(
+                        "Matches existing person %(id)s (%(why)s): imported as a new person; "
+                        "review and merge if it is the same person."
+                    )
+                    % {"id": person_id, "why": why},
+                    level="warning",
+                )
+            )
+    return out
+
+
+def import_unit(*, actor: Membership, unit: Unit, job: ImportJob | None) -> Case:
+    """Create the unit's case and everything in it; raises HtcdsValidationError (with document
+    paths) if any value is refused, having written nothing."""
+    with acting(actor):
+        case = import_case_document(actor=actor, document=unit.document)
+        if unit.owner_email:
+            owner = (
+                Membership.objects.filter(
+                    org=actor.org, is_active=True, user__email__iexact=unit.owner_email
+                )
+                .select_related("user")
+                .first()
+            )
+            if owner is not None:
+                case.owner = owner.user
+                case.save(update_fields=["owner", "updated_at"])
+                audit("case.assign", case, ["cas_CaseOwner"], reason="import")
+            else:
+                services.add_note(
+                    actor=actor,
+                    case=case,
+                    body=_("Case owner in the imported file: %(owner)s")
+                    % {"owner": unit.owner_email},
+                )
+        if unit.status:
+            if unit.status not in CaseStatus.values:
+                raise HtcdsValidationError(
+                    {
+                        "case.cas_Status": [
+                            _("%(value)s is not a value of cas_Status.")
+                            % {"value": repr(unit.status)}
+                        ]
+                    }
+                )
+            case.status = unit.status
+            case.closed_on = timezone.localdate()
+            case.save(update_fields=["status", "closed_on", "updated_at"])
+            audit("case.import_status", case, ["cas_Status"], reason="closed in the source")
+        if job is not None:
+            ImportedRecord.objects.create(source_key=unit.key, job=job, case=case)
+    return case

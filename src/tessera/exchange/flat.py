@@ -1,0 +1,227 @@
+"""Flat tables (CSV or Excel, one row per person) ↔ HTCDS case documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from tessera.exchange import cells
+from tessera.exchange.columns import (
+    CARE_CONSENT,
+    CASE_OWN,
+    CASE_REF,
+    CASE_SIDE,
+    CONSENT_COLUMNS,
+    OUTGOING_REFERRAL_FIELDS,
+    PERSON_SIDE,
+    ROLE,
+    full_header,
+    header_fields,
+    known_columns,
+)
+from tessera.exchange.safety import check_cell, unquote
+from tessera.exchange.units import Problem, Unit, assign_keys
+
+OPEN_STATUSES = ("Active", "FollowUp")
+DEFAULT_ROLE = "PotentialVictim"
+
+
+def _is_label_row(values: list[Any], names: list[str | None]) -> bool:
+    """The template's second row repeats the columns' labels; it is not data."""
+    from tessera.exchange.columns import label_of
+
+    labels = {cells._key(label_of(n)) for n in names if n}
+    labels |= {cells._key(v) for v in ("Mailing Street", "Mailing Zip/Postal Code", "Status")}
+    texts = [cells._key(str(v)) for v in values if v not in (None, "")]
+    return len(texts) >= 3 and sum(t in labels for t in texts) >= len(texts) * 0.6
+
+
+def table_to_units(header: list[str], rows: Iterable[tuple[int, list[Any]]]) -> list[Unit]:
+    """Group the rows of one case (same `case_ref`, or one row per case without it) into units.
+
+    File-level problems (unknown columns) come back on a unit with an empty document at row 1.
+    """
+    names = header_fields(header)
+    header_problems = []
+    known = known_columns()
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name is None:
+            continue
+        if name not in known:
+            header_problems.append(
+                Problem(
+                    1, header[i], name, _("%(column)s is not an HTCDS column.") % {"column": name}
+                )
+            )
+        elif name in seen:
+            header_problems.append(
+                Problem(
+                    1, header[i], name, _("The column %(column)s appears twice.") % {"column": name}
+                )
+            )
+        seen.add(name)
+    groups: dict[str, Unit] = {}
+    order: list[Unit] = []
+    first = True
+    for number, values in rows:
+        values = list(values) + [None] * (len(names) - len(values))
+        if all(v in (None, "") for i, v in enumerate(values) if names[i] is not None):
+            continue
+        if first and number <= 2 and _is_label_row(values, names):
+            first = False
+            continue
+        first = False
+        extra = [i for i in range(len(names), len(values)) if values[i] not in (None, "")]
+        row = {
+            names[i]: (header[i], values[i])
+            for i in range(len(names))
+            if names[i] is not None and values[i] not in (None, "")
+        }
+        unit_problems: list[Problem] = []
+        for i, name in enumerate(names):
+            if name is None and i > 0 and values[i] not in (None, ""):
+                unit_problems.append(
+                    Problem(number, f"#{i + 1}", "", _("A value in a column without a name."))
+                )
+        for i in extra:
+            unit_problems.append(
+                Problem(number, f"#{i + 1}", "", _("A value beyond the last named column."))
+            )
+        ref = str(row.get(CASE_REF, ("", ""))[1] or "").strip()
+        unit = groups.get(ref) if ref else None
+        if unit is None:
+            unit = Unit(
+                document={"case": {}, "people": [], "consent": [], "comments": []}, first_row=number
+            )
+            order.append(unit)
+            if ref:
+                groups[ref] = unit
+        unit.problems.extend(unit_problems)
+        _add_row(unit, number, row)
+    if header_problems:
+        order.insert(0, Unit(document={}, first_row=1, problems=header_problems))
+    assign_keys([u for u in order if u.document])
+    return order
+
+
+def _read(unit: Unit, number: int, header: str, name: str, raw: Any) -> tuple[bool, Any]:
+    if isinstance(raw, str):
+        message = check_cell(raw)
+        if message:
+            unit.problems.append(Problem(number, header, name, message))
+            return False, None
+        raw = unquote(raw)
+    try:
+        return True, cells.parse_cell(name, raw)
+    except ValueError as exc:
+        unit.problems.append(Problem(number, header, name, str(exc)))
+        return False, None
+
+
+def _add_row(unit: Unit, number: int, row: dict[str, tuple[str, Any]]) -> None:
+    doc = unit.document
+    index = len(doc["people"])
+    person: dict[str, Any] = {"ref": f"row{number}", "role": DEFAULT_ROLE}
+    is_first = index == 0
+    leftovers = []
+    for name, (header, raw) in row.items():
+        ok, value = _read(unit, number, header, name, raw)
+        if not ok or name == CASE_REF:
+            continue
+        if name == ROLE:
+            person["role"] = value
+            unit.cells[f"people[{index}].role"] = (number, header)
+        elif name in PERSON_SIDE:
+            person[name] = value
+            unit.cells[f"people[{index}].{name}"] = (number, header)
+        elif name == CARE_CONSENT or name in CONSENT_COLUMNS:
+            purpose = CONSENT_COLUMNS.get(name, "care")
+            given = value if isinstance(value, bool) else cells.parse_bool(value, name)
+            if given is not None:
+                unit.cells[f"consent[{len(doc['consent'])}]"] = (number, header)
+                doc["consent"].append(
+                    {"ref": person["ref"], "purpose": purpose, "con_Consent": given}
+                )
+        elif name in OUTGOING_REFERRAL_FIELDS:
+            leftovers.append(f"{name}: {cells.format_value(value)}")
+        elif name in CASE_SIDE or name in CASE_OWN:
+            _case_value(unit, number, header, name, value, is_first)
+    if leftovers:
+        doc["comments"].append(
+            {
+                "cco_CaseComment": _("Outgoing referral (imported, row %(row)s)") % {"row": number}
+                + "\n"
+                + "\n".join(leftovers),
+                "kind": "note",
+            }
+        )
+    doc["people"].append(person)
+
+
+def _case_value(
+    unit: Unit, number: int, header: str, name: str, value: Any, is_first: bool
+) -> None:
+    current = _case_current(unit, name)
+    if not is_first:
+        if value is not None and value != current:
+            unit.problems.append(
+                Problem(
+                    number,
+                    header,
+                    name,
+                    _("%(field)s differs from the first row of this case.") % {"field": name},
+                )
+            )
+        return
+    if name == "cas_Status":
+        if value in OPEN_STATUSES:
+            unit.document["case"][name] = value
+        else:
+            unit.status = str(value)
+    elif name == "cas_CaseOwner":
+        unit.owner_email = str(value)
+    else:
+        unit.document["case"][name] = value
+    unit.cells[f"case.{name}"] = (number, header)
+
+
+def _case_current(unit: Unit, name: str) -> Any:
+    if name == "cas_Status":
+        return unit.status or unit.document["case"].get(name)
+    if name == "cas_CaseOwner":
+        return unit.owner_email or None
+    return unit.document["case"].get(name)
+
+
+def document_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The flat rows (column → value) of one exported case document."""
+    case = document["case"]
+    consent: dict[tuple[str, str], bool] = {
+        (c["ref"], c["purpose"]): c["con_Consent"] for c in document.get("consent", [])
+    }
+    rows = []
+    for person in document["people"]:
+        row: dict[str, Any] = {CASE_REF: case.get("reference")}
+        for name in CASE_SIDE:
+            row[name] = case.get(name)
+        for key, value in person.items():
+            if key in PERSON_SIDE or key == ROLE:
+                row[key] = value
+        row[CARE_CONSENT] = consent.get((person["ref"], "care"))
+        for column, purpose in CONSENT_COLUMNS.items():
+            row[column] = consent.get((person["ref"], purpose))
+        rows.append(row)
+    return rows
+
+
+def rows_to_table(rows: Iterable[dict[str, Any]]) -> Iterable[list[Any]]:
+    """Cells in the order of `full_header()` (the first column numbers the rows, as IOM's does)."""
+    names = header_fields(full_header())
+    for number, row in enumerate(rows, start=1):
+        yield [
+            number if i == 0 else cells.format_value(row.get(name)) if name else ""
+            for i, name in enumerate(names)
+        ]
