@@ -14,7 +14,10 @@ from .conftest import World
 from .exchange_helpers import comparable, do_export, do_import, fresh_org, officer_in
 
 DOCUMENT = {
-    "case": {"cas_ReferringOrganisation": "=Police Unit 7", "cas_IncomingReferralDate": "2024-03-01"},
+    "case": {
+        "cas_ReferringOrganisation": "=Police Unit 7",
+        "cas_IncomingReferralDate": "2024-03-01",
+    },
     "people": [
         {
             "ref": "v",
@@ -43,7 +46,9 @@ def _seed(actor) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
-def test_export_then_import_into_an_empty_organisation_exports_the_same(world: World, fmt: str) -> None:
+def test_export_then_import_into_an_empty_organisation_exports_the_same(
+    world: World, fmt: str
+) -> None:
     source, target = officer_in(world.a, fresh_org("empty"))
     _seed(source)
     first = do_export(source, fmt)
