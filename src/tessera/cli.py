@@ -281,7 +281,16 @@ def _org_by_slug(slug: str) -> Any:
     return found
 
 
+def _mount_exchange() -> None:
+    # `python -m tessera.cli` runs this module as __main__; the exchange commands import it by name.
+    sys.modules.setdefault("tessera.cli", sys.modules[__name__])
+    from tessera.exchange.cli import mount
+
+    mount(main)
+
+
 _mount_privacy()
+_mount_exchange()
 
 if __name__ == "__main__":
     main()

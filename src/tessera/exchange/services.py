@@ -18,6 +18,7 @@ from tessera.exchange.readers import FORMATS, guess_format, read_units
 from tessera.exchange.safety import ExchangeFileError
 from tessera.exchange.units import Problem, Unit
 from tessera.htcds.validation import HtcdsValidationError
+from tessera.tenancy.context import org_context
 from tessera.tenancy.models import Membership
 from tessera.tenancy.roles import Perm
 
@@ -70,7 +71,9 @@ def find_resumable_job(*, actor: Membership, data: bytes) -> ImportJob | None:
 
 
 def _units(job: ImportJob) -> list[Unit]:
-    return read_units(bytes(job.content), job.format)
+    with org_context(job.org):
+        content = bytes(job.content)
+    return read_units(content, job.format)
 
 
 def _finish(job: ImportJob, status: str, problems: list[Problem], message: str = "") -> None:
