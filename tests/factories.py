@@ -88,6 +88,15 @@ def make_consent(org: Organisation) -> str:
         return str(record_consent(actor=member, person=person, purpose="care", is_given=True).pk)
 
 
+def make_import_job(org: Organisation) -> str:
+    from tessera.exchange.models import ImportJob
+
+    with org_context(org):
+        job = ImportJob(format="csv", filename="enumeration.csv", sha256="0" * 64, content=b"x")
+        job.save()
+        return str(job.pk)
+
+
 FACTORIES: dict[tuple[str, str], Callable[[Organisation], str]] = {
     ("/api/v1/cases/{case_id}", "case_id"): make_case,
     ("/api/v1/cases/{case_id}/status", "case_id"): make_case,
@@ -101,6 +110,9 @@ FACTORIES: dict[tuple[str, str], Callable[[Organisation], str]] = {
     ("/api/v1/support-plans/{plan_id}", "plan_id"): make_plan,
     ("/api/v1/notes/{note_id}", "note_id"): make_note,
     ("/api/v1/consents/{consent_id}", "consent_id"): make_consent,
+    ("/api/v1/imports/{job_id}", "job_id"): make_import_job,
+    ("/api/v1/imports/{job_id}/commit", "job_id"): make_import_job,
+    ("/api/v1/imports/{job_id}/report.csv", "job_id"): make_import_job,
     ("cases:case_detail", "case_id"): make_case,
     ("cases:person_detail", "person_id"): make_person,
 }

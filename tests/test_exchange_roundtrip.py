@@ -45,7 +45,9 @@ PERSON = st.fixed_dictionaries(
         "prs_SecondName": st.none() | TEXT,
         "prs_Birthdate": st.none() | st.dates().map(lambda d: d.isoformat()),
         "prs_Gender": _one("prs_Gender"),
-        "prs_Citizenship": st.lists(st.sampled_from(["GB", "TH", "NG", "RO"]), unique=True, max_size=2).map(sorted),
+        "prs_Citizenship": st.lists(
+            st.sampled_from(["GB", "TH", "NG", "RO"]), unique=True, max_size=2
+        ).map(sorted),
         "prs_MobilePhone": st.none() | FORMULA_LIKE,
         "prs_NumberOfChildren": st.none() | st.integers(0, 12),
         "vic_TypeOfExploitation": _many("vic_TypeOfExploitation"),
@@ -81,9 +83,15 @@ def documents(draw: Any) -> dict[str, Any]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(cases=st.lists(documents(), min_size=1, max_size=3))
-def test_random_cases_round_trip_through_every_format(fmt: str, cases: list[dict[str, Any]]) -> None:
+def test_random_cases_round_trip_through_every_format(
+    fmt: str, cases: list[dict[str, Any]]
+) -> None:
     n = next(_counter)
     source, target = officer_in(fresh_org(f"src{fmt}{n}"), fresh_org(f"dst{fmt}{n}"))
     with org_context(source.org):

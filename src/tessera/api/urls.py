@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from tessera.api.core import router as core_router
 from tessera.cases.api import install_error_handlers
 from tessera.cases.api import router as cases_router
+from tessera.exchange.api import router as exchange_router
 
 api = NinjaAPI(
     title="Tessera API",
@@ -16,4 +17,5 @@ api = NinjaAPI(
 )
 api.add_router("/", core_router)
 api.add_router("/", cases_router)
+api.add_router("/", exchange_router)
 install_error_handlers(api)

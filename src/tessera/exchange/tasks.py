@@ -5,7 +5,7 @@ from __future__ import annotations
 from django_tasks import task
 
 from tessera.audit.context import Actor, acting_as
-from tessera.exchange.models import ImportJob
+from tessera.exchange.models import ImportJob, ImportStatus
 from tessera.exchange.services import commit_import, validate_import
 from tessera.tenancy.context import org_context
 from tessera.tenancy.models import Membership
@@ -19,10 +19,12 @@ def _load(membership_id: int, job_id: str) -> tuple[Membership, ImportJob]:
 
 
 @task()
-def validate_import_task(membership_id: int, job_id: str) -> None:
+def validate_import_task(membership_id: int, job_id: str, then_commit: bool = False) -> None:
     actor, job = _load(membership_id, job_id)
     with acting_as(Actor(actor.user_id, actor.user.email)):
-        validate_import(actor=actor, job=job)
+        job = validate_import(actor=actor, job=job)
+        if then_commit and job.status == ImportStatus.VALIDATED:
+            commit_import(actor=actor, job=job)
 
 
 @task()
