@@ -65,7 +65,7 @@ def comparable(data: bytes, fmt: str) -> Any:
         return data.decode()
     documents = json.loads(data)
     for document in documents:
-        for key, value in document.items():
+        for value in document.values():
             entries = value if isinstance(value, list) else [value]
             for entry in entries:
                 if isinstance(entry, dict):

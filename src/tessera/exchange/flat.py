@@ -75,11 +75,10 @@ def table_to_units(header: list[str], rows: Iterable[tuple[int, list[Any]]]) -> 
             continue
         first = False
         extra = [i for i in range(len(names), len(values)) if values[i] not in (None, "")]
-        row = {
-            names[i]: (header[i], values[i])
-            for i in range(len(names))
-            if names[i] is not None and values[i] not in (None, "")
-        }
+        row: dict[str, tuple[str, Any]] = {}
+        for i, name in enumerate(names):
+            if name is not None and values[i] not in (None, ""):
+                row[name] = (header[i], values[i])
         unit_problems: list[Problem] = []
         for i, name in enumerate(names):
             if name is None and i > 0 and values[i] not in (None, ""):

@@ -51,7 +51,7 @@ def create_import_job(
         record(
             action="exchange.import_upload",
             object_type="ImportJob",
-            object_id=job.pk,
+            object_id=str(job.pk),
             reason=f"{fmt} {filename[:150]} ({len(data)} bytes)",
         )
     return job
@@ -119,7 +119,7 @@ def validate_import(
         record(
             action="exchange.import_validate",
             object_type="ImportJob",
-            object_id=job.pk,
+            object_id=str(job.pk),
             reason=f"{job.total} cases; {job.error_count} errors; {job.warning_count} warnings",
         )
     return job
@@ -187,7 +187,7 @@ def commit_import(
             record(
                 action="exchange.import_batch",
                 object_type="ImportJob",
-                object_id=job.pk,
+                object_id=str(job.pk),
                 reason=f"units {start + 1}-{job.processed}: {len(created)} cases created, "
                 f"{len(batch) - len(created)} already imported",
             )
@@ -200,7 +200,7 @@ def commit_import(
         record(
             action="exchange.import_done",
             object_type="ImportJob",
-            object_id=job.pk,
+            object_id=str(job.pk),
             reason=f"{job.created_cases} cases created, {job.skipped} already imported",
         )
     return job
