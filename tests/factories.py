@@ -113,6 +113,9 @@ FACTORIES: dict[tuple[str, str], Callable[[Organisation], str]] = {
     ("/api/v1/imports/{job_id}", "job_id"): make_import_job,
     ("/api/v1/imports/{job_id}/commit", "job_id"): make_import_job,
     ("/api/v1/imports/{job_id}/report.csv", "job_id"): make_import_job,
+    ("exchange:import_detail", "job_id"): make_import_job,
+    ("exchange:import_commit", "job_id"): make_import_job,
+    ("exchange:import_report", "job_id"): make_import_job,
     ("cases:case_detail", "case_id"): make_case,
     ("cases:person_detail", "person_id"): make_person,
 }
