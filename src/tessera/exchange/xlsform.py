@@ -10,6 +10,7 @@ its instance id is the source key, so the same submission is never imported twic
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 import os
@@ -83,8 +84,8 @@ def form_path() -> Path:
 @cache
 def questions(path: str = "") -> dict[str, Question]:
     """The form's questions by name, each with the HTCDS field it fills."""
-    from pyxform.xls2json import parse_file_to_json
-
+    # pyxform ships no type information; its one entry point used here returns a plain dict.
+    parse_file_to_json = importlib.import_module("pyxform.xls2json").parse_file_to_json
     source = Path(path) if path else form_path()
     if not source.exists():
         raise ExchangeFileError(
