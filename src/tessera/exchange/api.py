@@ -13,6 +13,7 @@ from ninja.files import UploadedFile
 
 from tessera.api.base import OrgRouter
 from tessera.exchange import selectors, services, tasks
+from tessera.exchange.ctdc import export_ctdc
 from tessera.exchange.exports import CONTENT_TYPES, export_htcds
 from tessera.exchange.models import ImportJob, ImportStatus
 from tessera.exchange.report import report_csv
@@ -109,4 +110,12 @@ def create_export(request: OrgRequest, payload: ExportIn) -> HttpResponse:
     )
     response = HttpResponse(data, content_type=CONTENT_TYPES[payload.format])
     response["Content-Disposition"] = f'attachment; filename="htcds-cases.{payload.format}"'
+    return response
+
+
+@router.post_op("/exports/ctdc", perm=Perm.VIEW_AGGREGATES)
+def create_ctdc_export(request: OrgRequest) -> HttpResponse:
+    """Victims with consent to statistics, in the CTDC global-dataset layout."""
+    response = HttpResponse(export_ctdc(actor=request.membership), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="ctdc.csv"'
     return response

@@ -154,6 +154,24 @@ def export_htcds_command(
     click.echo(f"Wrote {output} ({len(data)} bytes).")
 
 
+@export_group.command("ctdc")
+@click.option("--org", "org_slug", required=True)
+@click.option("-o", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--user", "email", help="Act as this member (default: the first administrator).")
+@with_django
+def export_ctdc_command(org_slug: str, output: Path, email: str | None) -> None:
+    """Victims with consent to statistics, in the CTDC global-dataset layout (-99 = missing)."""
+    from tessera.audit.context import Actor, acting_as
+    from tessera.exchange.ctdc import export_ctdc
+
+    actor = _actor(_org_by_slug(org_slug), email)
+    with acting_as(Actor(actor.user_id, actor.user.email)):
+        data = export_ctdc(actor=actor)
+    output.write_bytes(data)
+    victims = len(data.splitlines()) - 1
+    click.echo(f"Wrote {output} ({victims} victims).")
+
+
 def mount(main: click.Group) -> None:
     main.add_command(import_command, name="import")
     main.add_command(export_group, name="export")

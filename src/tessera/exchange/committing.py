@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -10,7 +12,7 @@ from tessera.cases.documents import import_case_document
 from tessera.cases.models import Case, CaseStatus
 from tessera.cases.services.common import acting, audit
 from tessera.exchange.duplicates import matching_people
-from tessera.exchange.models import ImportedRecord, ImportJob
+from tessera.exchange.models import CtdcRecord, ImportedRecord, ImportJob
 from tessera.exchange.units import Problem, Unit
 from tessera.htcds.validation import HtcdsValidationError
 from tessera.tenancy.models import Membership
@@ -77,3 +79,29 @@ def import_unit(*, actor: Membership, unit: Unit, job: ImportJob | None) -> Case
         if job is not None:
             ImportedRecord.objects.create(source_key=unit.key, job=job, case=case)
     return case
+
+
+def _flag(value: Any) -> bool | None:
+    return {"1": True, "0": False}.get(str(value)) if value is not None else None
+
+
+def store_ctdc_records(units: list[Unit], job: ImportJob) -> None:
+    """CTDC rows go to the analytics table in one statement per batch (they are not people)."""
+    rows = []
+    for unit in units:
+        values = unit.document["values"]
+        rows.append(
+            CtdcRecord(
+                dataset=unit.document["dataset"],
+                source_key=unit.key,
+                job=job,
+                year=str(values.get("yearOfRegistration") or values.get("yearRegister") or "")[:16],
+                gender=str(values.get("gender") or "")[:40],
+                is_forced_labour=_flag(values.get("isForcedLabour")),
+                is_sexual_exploit=_flag(values.get("isSexualExploit")),
+                values=values,
+            )
+        )
+    for row in rows:
+        row.org = job.org
+    CtdcRecord.objects.bulk_create(rows, batch_size=1000)

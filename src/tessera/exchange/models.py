@@ -98,3 +98,28 @@ class ImportedRecord(OrgScopedModel):
 
     def __str__(self) -> str:
         return self.source_key
+
+
+class CtdcRecord(OrgScopedModel):
+    """One row of a CTDC dataset (global, synthetic, victim-perpetrator) for analytics. These are
+    de-identified statistical records, not people: they never become cases."""
+
+    dataset = models.CharField(max_length=40)
+    source_key = models.CharField(max_length=64)
+    job = models.ForeignKey(ImportJob, on_delete=models.SET_NULL, null=True, related_name="+")
+    year = models.CharField(max_length=16, blank=True)
+    gender = models.CharField(max_length=40, blank=True)
+    is_forced_labour = models.BooleanField(null=True)
+    is_sexual_exploit = models.BooleanField(null=True)
+    values = models.JSONField(default=dict)
+
+    class Meta(OrgScopedModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "source_key"], name="ctdc_source_key_once_per_org"
+            )
+        ]
+        indexes = [models.Index(fields=["org", "dataset", "year"], name="ctdc_org_dataset_year")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} {self.source_key}"

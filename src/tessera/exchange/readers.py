@@ -30,6 +30,8 @@ def guess_format(name: str, data: bytes) -> str:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if data[:4] == b"PK\x03\x04" or name.lower().endswith(".xlsx"):
         return "xlsx"
+    if b"isForcedLabour" in head and b"gender" in head:
+        return "ctdc"
     if any(mark in head for mark in (b"prs_First_Name", b"instanceID", b"_uuid", b'"__id"')):
         return "xlsform"
     if head[:1] in (b"{", b"["):
@@ -47,6 +49,10 @@ def read_units(data: bytes, fmt: str) -> list[Unit]:
     if fmt == "xlsx":
         header, rows = read_xlsx_table(data)
         return table_to_units(header, rows)
+    if fmt == "ctdc":
+        from tessera.exchange.ctdc import read_ctdc
+
+        return read_ctdc(data)
     if fmt == "xlsform":
         from tessera.exchange.xlsform import read_submissions
 

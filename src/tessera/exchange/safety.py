@@ -7,6 +7,7 @@ call these before anything is written, so a refused file writes nothing.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 from django.conf import settings
@@ -118,8 +119,14 @@ def unquote(value: str) -> str:
     return value
 
 
+_SIGNED_NUMBER = re.compile(r"^[+-]\d+(\.\d+)?$")
+
+
 def neutralise(value: str) -> str:
-    """Prefix an apostrophe so that no spreadsheet evaluates an exported cell as a formula."""
+    """Prefix an apostrophe so that no spreadsheet evaluates an exported cell as a formula.
+    A plain signed number (CTDC's -99) is left alone: it cannot run anything."""
+    if _SIGNED_NUMBER.match(value):
+        return value
     if value.startswith(FORMULA_TRIGGERS) or (value.startswith(_QUOTE) and unquote(value) != value):
         return _QUOTE + value
     return value

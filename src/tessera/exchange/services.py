@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from tessera.audit.services import record
 from tessera.cases.services.common import acting, require
-from tessera.exchange.committing import duplicate_warnings, import_unit
-from tessera.exchange.models import ImportedRecord, ImportJob, ImportStatus
+from tessera.exchange.committing import duplicate_warnings, import_unit, store_ctdc_records
+from tessera.exchange.models import CtdcRecord, ImportedRecord, ImportJob, ImportStatus
 from tessera.exchange.readers import FORMATS, guess_format, read_units
 from tessera.exchange.safety import ExchangeFileError
 from tessera.exchange.units import Problem, Unit
@@ -104,7 +104,7 @@ def validate_import(
     job.total = len([u for u in units if u.document])
     for done, unit in enumerate(units, start=1):
         problems.extend(unit.problems)
-        if unit.document and not unit.problems:
+        if unit.document and not unit.problems and job.format != "ctdc":
             problems.extend(_try_unit(actor, unit))
         if progress is not None and (done % 50 == 0 or done == len(units)):
             progress(done, len(units))
@@ -166,12 +166,19 @@ def commit_import(
             job = ImportJob.objects.select_for_update().get(pk=job.pk)
             start = job.processed
             batch = units[start : start + batch_size]
+            keyed = CtdcRecord if job.format == "ctdc" else ImportedRecord
             known = set(
-                ImportedRecord.objects.filter(source_key__in=[u.key for u in batch]).values_list(
+                keyed.objects.filter(source_key__in=[u.key for u in batch]).values_list(
                     "source_key", flat=True
                 )
             )
-            created = []
+            created: list[str] = []
+            if job.format == "ctdc":
+                fresh = [u for u in batch if u.key not in known]
+                store_ctdc_records(fresh, job)
+                created = [u.key for u in fresh]
+                job.skipped += len(batch) - len(fresh)
+                batch = []
             for unit in batch:
                 if unit.key in known:
                     job.skipped += 1
@@ -180,7 +187,7 @@ def commit_import(
                     p.as_dict() for p in duplicate_warnings(unit) if p.as_dict() not in warnings
                 )
                 created.append(str(import_unit(actor=actor, unit=unit, job=job).pk))
-            job.processed = start + len(batch)
+            job.processed = min(start + batch_size, len(units))
             job.created_cases += len(created)
             job.report = warnings[:MAX_REPORT]
             job.save()
@@ -188,8 +195,7 @@ def commit_import(
                 action="exchange.import_batch",
                 object_type="ImportJob",
                 object_id=str(job.pk),
-                reason=f"units {start + 1}-{job.processed}: {len(created)} cases created, "
-                f"{len(batch) - len(created)} already imported",
+                reason=f"units {start + 1}-{job.processed}: {len(created)} records created",
             )
         if progress is not None:
             progress(job.processed, len(units))
