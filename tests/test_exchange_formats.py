@@ -92,3 +92,26 @@ def test_people_matching_existing_people_by_blind_index_are_reported(world: Worl
     warnings = [p for p in job.report if p["level"] == "warning"]
     assert warnings and "Matches existing person" in warnings[0]["message"]
     assert warnings[0]["row"] == 2
+
+
+def test_the_bulk_path_leaves_the_same_data_as_the_case_services(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tessera.audit.models import AuditEvent
+    from tessera.exchange import services
+
+    source, fast, slow = officer_in(world.a, fresh_org("fast"), fresh_org("slow"))
+    _seed(source)
+    _seed(source)
+    data = do_export(source, "csv")
+    do_import(fast, data, "a.csv")
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "_uses_bulk", lambda job, units: False)
+        do_import(slow, data, "a.csv")
+    assert comparable(do_export(fast, "csv"), "csv") == comparable(do_export(slow, "csv"), "csv")
+    with org_context(fast.org):
+        batch = AuditEvent.objects.get(action="exchange.import_batch_bulk")
+        assert "cases" in batch.reason and "4 people" in batch.reason
+        assert not AuditEvent.objects.filter(action="person.create").exists()
+    with org_context(slow.org):
+        assert AuditEvent.objects.filter(action="person.create").count() == 4

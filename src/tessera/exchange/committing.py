@@ -105,3 +105,30 @@ def store_ctdc_records(units: list[Unit], job: ImportJob) -> None:
     for row in rows:
         row.org = job.org
     CtdcRecord.objects.bulk_create(rows, batch_size=1000)
+
+
+def batch_duplicate_warnings(units: list[Unit]) -> list[Problem]:
+    """`duplicate_warnings` for a batch of units with one query."""
+    from tessera.exchange.duplicates import matching_people_in_batch
+
+    paths = [
+        (unit, f"people[{i}]", person)
+        for unit in units
+        for i, person in enumerate(unit.document.get("people") or [])
+    ]
+    matches = matching_people_in_batch([person for _unit, _path, person in paths])
+    out = []
+    for (unit, path, _person), found in zip(paths, matches, strict=True):
+        for person_id, why in found:
+            out.append(
+                unit.problem(
+                    path,
+                    _(
+                        "Matches existing person %(id)s (%(why)s): imported as a new person; "
+                        "review and merge if it is the same person."
+                    )
+                    % {"id": person_id, "why": why},
+                    level="warning",
+                )
+            )
+    return out

@@ -45,3 +45,61 @@ def matching_people(person: dict[str, Any]) -> list[tuple[str, str]]:
         )[:5]:
             found.setdefault(str(pk), why)
     return sorted(found.items())
+
+
+def _keys(person: dict[str, Any]) -> list[tuple[str, tuple[str, ...], str]]:
+    out: list[tuple[str, tuple[str, ...], str]] = []
+    document = _index("document", person.get("prs_IdentityNumber"))
+    if document:
+        out.append(("document", (document,), _("same identity number")))
+    phone = _index("phone", person.get("prs_MobilePhone"))
+    if phone:
+        out.append(("phone", (phone,), _("same mobile phone")))
+    first = _index("name", person.get("prs_FirstName"))
+    second = _index("name", person.get("prs_SecondName"))
+    born = _index("dob", person.get("prs_Birthdate"))
+    if first and second and born:
+        out.append(("name_dob", (first, second, born), _("same names and date of birth")))
+    return out
+
+
+def matching_people_in_batch(people: list[dict[str, Any]]) -> list[list[tuple[str, str]]]:
+    """`matching_people` for many people with one query, also matching earlier people of the
+    same batch (not yet saved) as `#n`."""
+    wanted = [_keys(p) for p in people]
+    docs = {k[1][0] for keys in wanted for k in keys if k[0] == "document"}
+    phones = {k[1][0] for keys in wanted for k in keys if k[0] == "phone"}
+    firsts = {k[1][0] for keys in wanted for k in keys if k[0] == "name_dob"}
+    known: dict[tuple[str, tuple[str, ...]], str] = {}
+    if docs or phones or firsts:
+        rows = Person.objects.filter(
+            Q(identity_number_index__in=docs)
+            | Q(mobile_phone_index__in=phones)
+            | Q(first_name_index__in=firsts),
+            merged_into__isnull=True,
+        ).values_list(
+            "pk",
+            "identity_number_index",
+            "mobile_phone_index",
+            "first_name_index",
+            "second_name_index",
+            "birthdate_index",
+        )
+        for pk, doc, phone, first, second, born in rows:
+            for key in (
+                ("document", (doc,)),
+                ("phone", (phone,)),
+                ("name_dob", (first, second, born)),
+            ):
+                known.setdefault(key, str(pk))
+    out = []
+    for i, keys in enumerate(wanted):
+        found: dict[str, str] = {}
+        for kind, values, why in keys:
+            match = known.get((kind, values))
+            if match is not None:
+                found.setdefault(match, why)
+        for kind, values, _why in keys:
+            known.setdefault((kind, values), f"#{i + 1} of this batch")
+        out.append(sorted(found.items()))
+    return out

@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 
 from tessera.audit.services import record
 from tessera.cases.services.common import acting, require
-from tessera.exchange.committing import duplicate_warnings, import_unit, store_ctdc_records
+from tessera.exchange import bulk
+from tessera.exchange.committing import (
+    batch_duplicate_warnings,
+    duplicate_warnings,
+    import_unit,
+    store_ctdc_records,
+)
 from tessera.exchange.models import CtdcRecord, ImportedRecord, ImportJob, ImportStatus
 from tessera.exchange.readers import FORMATS, guess_format, read_units
 from tessera.exchange.safety import ExchangeFileError
@@ -102,12 +108,30 @@ def validate_import(
         return job
     problems: list[Problem] = []
     job.total = len([u for u in units if u.document])
-    for done, unit in enumerate(units, start=1):
-        problems.extend(unit.problems)
-        if unit.document and not unit.problems and job.format != "ctdc":
-            problems.extend(_try_unit(actor, unit))
-        if progress is not None and (done % 50 == 0 or done == len(units)):
-            progress(done, len(units))
+    with org_context(actor.org):
+        use_bulk = _uses_bulk(job, units)
+        owners = bulk.member_emails(actor) if use_bulk else {}
+    for start in range(0, len(units), BATCH_SIZE):
+        chunk = units[start : start + BATCH_SIZE]
+        ready = []
+        for unit in chunk:
+            problems.extend(unit.problems)
+            if not unit.document or unit.problems or job.format == "ctdc":
+                continue
+            if not use_bulk:
+                problems.extend(_try_unit(actor, unit))
+                continue
+            try:
+                with org_context(actor.org):
+                    bulk.prepare(actor, unit, owners)
+                ready.append(unit)
+            except HtcdsValidationError as exc:
+                problems.extend(_located(unit, exc))
+        if ready:
+            with org_context(actor.org):
+                problems.extend(batch_duplicate_warnings(ready))
+        if progress is not None:
+            progress(min(start + BATCH_SIZE, len(units)), len(units))
     status = (
         ImportStatus.INVALID
         if any(p.level == "error" for p in problems)
@@ -125,6 +149,17 @@ def validate_import(
     return job
 
 
+BULK_FORMATS = frozenset({"csv", "xlsx", "xlsform"})
+
+
+def _uses_bulk(job: ImportJob, units: list[Unit]) -> bool:
+    return job.format in BULK_FORMATS and bulk.qualifies(units)
+
+
+def _located(unit: Unit, exc: HtcdsValidationError) -> list[Problem]:
+    return [unit.problem(path, m) for path, messages in exc.errors.items() for m in messages]
+
+
 def _try_unit(actor: Membership, unit: Unit) -> list[Problem]:
     problems = []
     try:
@@ -135,8 +170,7 @@ def _try_unit(actor: Membership, unit: Unit) -> list[Problem]:
     except _DryRun:
         pass
     except HtcdsValidationError as exc:
-        for path, messages in exc.errors.items():
-            problems.extend(unit.problem(path, m) for m in messages)
+        problems.extend(_located(unit, exc))
     except PermissionDenied as exc:
         problems.append(unit.problem("", str(exc)))
     return problems
@@ -157,6 +191,7 @@ def commit_import(
         raise ExchangeFileError(_("Only a validated import without errors can be committed."))
     units = [u for u in _units(job) if u.document]
     with acting(actor):
+        use_bulk = _uses_bulk(job, units)
         job.status = ImportStatus.IMPORTING
         job.total = len(units)
         job.save(update_fields=["status", "total", "updated_at"])
@@ -173,7 +208,19 @@ def commit_import(
                 )
             )
             created: list[str] = []
-            if job.format == "ctdc":
+            if use_bulk:
+                fresh = [u for u in batch if u.key not in known]
+                owners = bulk.member_emails(actor)
+                prepared = [bulk.prepare(actor, u, owners) for u in fresh]
+                warnings.extend(
+                    p.as_dict()
+                    for p in batch_duplicate_warnings(fresh)
+                    if p.as_dict() not in warnings
+                )
+                created = bulk.save_batch(actor, prepared, job)
+                job.skipped += len(batch) - len(fresh)
+                batch = []
+            elif job.format == "ctdc":
                 fresh = [u for u in batch if u.key not in known]
                 store_ctdc_records(fresh, job)
                 created = [u.key for u in fresh]
