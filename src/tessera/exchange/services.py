@@ -114,19 +114,8 @@ def validate_import(
     for start in range(0, len(units), BATCH_SIZE):
         chunk = units[start : start + BATCH_SIZE]
         ready = []
-        for unit in chunk:
-            problems.extend(unit.problems)
-            if not unit.document or unit.problems or job.format == "ctdc":
-                continue
-            if not use_bulk:
-                problems.extend(_try_unit(actor, unit))
-                continue
-            try:
-                with org_context(actor.org):
-                    bulk.prepare(actor, unit, owners)
-                ready.append(unit)
-            except HtcdsValidationError as exc:
-                problems.extend(_located(unit, exc))
+        with org_context(actor.org):
+            problems.extend(_check_chunk(actor, job, chunk, ready, use_bulk, owners))
         if ready:
             with org_context(actor.org):
                 problems.extend(batch_duplicate_warnings(ready))
@@ -154,6 +143,31 @@ BULK_FORMATS = frozenset({"csv", "xlsx", "xlsform"})
 
 def _uses_bulk(job: ImportJob, units: list[Unit]) -> bool:
     return job.format in BULK_FORMATS and bulk.qualifies(units)
+
+
+def _check_chunk(
+    actor: Membership,
+    job: ImportJob,
+    chunk: list[Unit],
+    ready: list[Unit],
+    use_bulk: bool,
+    owners: dict[str, Any],
+) -> list[Problem]:
+    """Validate a chunk of units (in the organisation's context); valid bulk units go to `ready`."""
+    problems: list[Problem] = []
+    for unit in chunk:
+        problems.extend(unit.problems)
+        if not unit.document or unit.problems or job.format == "ctdc":
+            continue
+        if not use_bulk:
+            problems.extend(_try_unit(actor, unit))
+            continue
+        try:
+            bulk.prepare(actor, unit, owners)
+            ready.append(unit)
+        except HtcdsValidationError as exc:
+            problems.extend(_located(unit, exc))
+    return problems
 
 
 def _located(unit: Unit, exc: HtcdsValidationError) -> list[Problem]:
