@@ -46,14 +46,11 @@ def check_zip(data: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-        bad = archive.testzip() if len(data) < 8 * 2**20 else None
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise ExchangeFileError(
             _("This is not a readable Excel file (it is truncated or damaged): %(detail)s")
             % {"detail": exc}
         ) from None
-    if bad is not None:
-        raise ExchangeFileError(_("The Excel file is damaged (%(part)s).") % {"part": bad})
     total = sum(member.file_size for member in members)
     worst = max(
         (m.file_size / max(m.compress_size, 1) for m in members if m.file_size > 2**20),
@@ -67,6 +64,13 @@ def check_zip(data: bytes) -> None:
             )
             % {"size": total // 2**20}
         )
+    try:
+        # Only now that the declared sizes are sane: testzip inflates every member.
+        bad = archive.testzip()
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:
+        bad = str(exc)
+    if bad is not None:
+        raise ExchangeFileError(_("The Excel file is damaged (%(part)s).") % {"part": bad})
 
 
 def decode_text(data: bytes) -> str:
