@@ -17,6 +17,8 @@ ALLOWED_HOSTS = env_list("TESSERA_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("TESSERA_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # First, so that its templates override allauth's (layout, login page).
+    "tessera.web",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -37,7 +39,6 @@ INSTALLED_APPS = [
     "tessera.vault",
     "tessera.cases",
     "tessera.consent",
-    "tessera.web",
 ]
 
 MIDDLEWARE = [
