@@ -66,7 +66,9 @@ def _lsh_candidates(a: Bits, b: Bits, seed: int = 0) -> tuple[IntArray, IntArray
     return pairs // len(b), pairs % len(b)
 
 
-def _scored(a: Bits, b: Bits, i: IntArray, j: IntArray, threshold: float):  # type: ignore[no-untyped-def]
+def _scored(
+    a: Bits, b: Bits, i: IntArray, j: IntArray, threshold: float
+) -> tuple[IntArray, IntArray, npt.NDArray[np.float64], int]:
     common = np.zeros(len(i), dtype=np.int64)
     for start in range(0, len(i), 1 << 18):
         sl = slice(start, start + (1 << 18))

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from tessera.privacy.errors import PrivacyError
 
 FieldKind = Literal["name", "date", "phone", "text"]
+FIELD_KINDS: tuple[FieldKind, ...] = ("name", "date", "phone", "text")
 MIN_IDENTIFIERS = 3
 
 
@@ -63,7 +64,7 @@ def default_schema(columns: Mapping[str, FieldKind]) -> ClkSchema:
     return ClkSchema([FieldSpec(c, k, bits[k]) for c, k in columns.items()])
 
 
-_KINDS = {"date": "date", "phone": "phone"}
+_KINDS: dict[str, FieldKind] = {"date": "date", "phone": "phone"}
 
 
 def schema_from_clkhash(document: Mapping[str, Any] | Path) -> ClkSchema:
@@ -84,13 +85,13 @@ def schema_from_clkhash(document: Mapping[str, Any] | Path) -> ClkSchema:
         hashing = feature.get("hashing", {})
         comparison = hashing.get("comparison", {})
         strategy = hashing.get("strategy", {})
-        kind = _KINDS.get(feature.get("format", {}).get("type", ""), "text")
+        kind: FieldKind = _KINDS.get(feature.get("format", {}).get("type", ""), "text")
         if "name" in feature["identifier"].lower():
             kind = "name"
         fields.append(
             FieldSpec(
                 column=feature["identifier"],
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 bits_per_token=int(strategy.get("bitsPerToken", 10)),
                 q=int(comparison.get("n", 2)),
             )
