@@ -224,7 +224,7 @@ def encode(
 @privacy_cli.command()
 @click.argument("first", type=click.Path(path_type=Path))
 @click.argument("second", type=click.Path(path_type=Path))
-@click.option("--threshold", type=float, default=0.85, show_default=True)
+@click.option("--threshold", type=float, default=0.72, show_default=True)
 @click.option("--blocking", type=click.Choice(["auto", "none", "lsh"]), default="auto")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @click.option("--clusters", type=click.Path(path_type=Path), help="Also write cluster ids here.")

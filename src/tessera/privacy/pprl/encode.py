@@ -150,6 +150,9 @@ def encode(
     for _ in range(schema.xor_folds):
         half = dense.shape[1] // 2
         dense = dense[:, :half] ^ dense[:, half:]
+    if schema.flip > 0:
+        noise = np.random.default_rng(np.frombuffer(key.derive("flip"), dtype=np.uint32))
+        dense ^= noise.random(dense.shape, dtype=np.float32) < schema.flip
     if schema.balance:
         dense = np.concatenate([dense, ~dense], axis=1)
     order = np.random.default_rng(np.frombuffer(key.derive("permutation"), dtype=np.uint32))

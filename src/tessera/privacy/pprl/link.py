@@ -19,8 +19,8 @@ from tessera.privacy.pprl.encode import Bits, EncodedTable
 
 IntArray = npt.NDArray[np.int64]
 _BLOCK_ROWS = 128
-_LSH_TABLES = 16
-_LSH_BITS = 12
+_LSH_TABLES = 48
+_LSH_BITS = 11
 
 
 def _all_pairs(
@@ -105,7 +105,7 @@ def _one_to_one(i: IntArray, j: IntArray, s: npt.NDArray[np.float64]) -> npt.NDA
 def link(
     a: EncodedTable,
     b: EncodedTable,
-    threshold: float = 0.85,
+    threshold: float = 0.72,
     *,
     one_to_one: bool = True,
     blocking: Literal["auto", "none", "lsh"] = "auto",

@@ -34,12 +34,15 @@ class ClkSchema:
         length: bits before balancing; balancing doubles it.
         balance: append the complement so every encoding has the same Hamming weight.
         xor_folds: fold the filter in half this many times (an alternative hardening).
+        flip: probability with which each bit is flipped (BLIP, keyed randomised response)
+            before balancing; it blurs the similarity graph that graph-matching attacks use.
     """
 
     fields: Sequence[FieldSpec]
     length: int = 512
     balance: bool = True
     xor_folds: int = 0
+    flip: float = 0.1
     allow_few_fields: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -49,6 +52,8 @@ class ClkSchema:
             )
         if self.length % 64 or self.length <= 0:
             raise PrivacyError("length must be a positive multiple of 64")
+        if not 0 <= self.flip < 0.5:
+            raise PrivacyError("flip must be in [0, 0.5)")
         if self.length >> self.xor_folds < 64:
             raise PrivacyError("too many xor folds for this length")
 
