@@ -23,7 +23,7 @@ MISSING = ""
 
 
 def rho_from_epsilon_delta(epsilon: float, delta: float) -> float:
-    """Largest zCDP ρ whose (ε, δ) guarantee is within the request: ε = ρ + 2√(ρ ln 1/δ)."""
+    """Largest zCDP rho whose (ε, δ) guarantee is within the request: ε = rho + 2√(rho ln 1/δ)."""
     log_term = math.log(1 / delta)
     root = -math.sqrt(log_term) + math.sqrt(log_term + epsilon)
     return root * root
@@ -80,7 +80,7 @@ def synthesise(
     # The domain (categories per column) is read from the data; callers who must hide it
     # pass a table whose columns are already restricted to public categories.
     d = len(shape)
-    pairs = list(itertools.combinations(range(d), 2)) or [(0,)]
+    pairs: list[tuple[int, ...]] = [*itertools.combinations(range(d), 2)] or [(0,)]
     rho = rho_from_epsilon_delta(epsilon, delta)
     sigma = math.sqrt(len(pairs) / (2 * rho))
     measured = []
@@ -98,7 +98,7 @@ def synthesise(
             ratio = np.divide(target, current, out=np.zeros_like(target), where=current > 0)
             expand = [slice(None) if a in axes else None for a in range(d)]
             joint *= ratio[tuple(expand)]
-    rows = _round(joint.ravel(), int(round(total)), rng)
+    rows = _round(joint.ravel(), round(total), rng)
     idx = np.unravel_index(np.repeat(np.arange(joint.size), rows), shape)
     out = pd.DataFrame({c: labels[j][idx[j]] for j, c in enumerate(df.columns)})
     out = out.replace(MISSING, pd.NA).sample(frac=1, random_state=int(rng.integers(1 << 31)))
