@@ -88,6 +88,17 @@ def make_consent(org: Organisation) -> str:
         return str(record_consent(actor=member, person=person, purpose="care", is_given=True).pk)
 
 
+def make_release(org: Organisation) -> str:
+    from tessera.releases.models import Release, ReleaseStatus
+
+    member = _owner(org)
+    with org_context(org):
+        release = Release.objects.create(
+            kind="kanon", status=ReleaseStatus.PENDING, prepared_by=member.user, output_csv="x\n1\n"
+        )
+        return str(release.pk)
+
+
 FACTORIES: dict[tuple[str, str], Callable[[Organisation], str]] = {
     ("/api/v1/cases/{case_id}", "case_id"): make_case,
     ("/api/v1/cases/{case_id}/status", "case_id"): make_case,
@@ -101,6 +112,10 @@ FACTORIES: dict[tuple[str, str], Callable[[Organisation], str]] = {
     ("/api/v1/support-plans/{plan_id}", "plan_id"): make_plan,
     ("/api/v1/notes/{note_id}", "note_id"): make_note,
     ("/api/v1/consents/{consent_id}", "consent_id"): make_consent,
+    ("/api/v1/releases/{release_id}", "release_id"): make_release,
+    ("/api/v1/releases/{release_id}/approve", "release_id"): make_release,
+    ("/api/v1/releases/{release_id}/reject", "release_id"): make_release,
+    ("/api/v1/releases/{release_id}/download", "release_id"): make_release,
     ("cases:case_detail", "case_id"): make_case,
     ("cases:person_detail", "person_id"): make_person,
 }

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "tessera.audit",
     "tessera.vault",
     "tessera.cases",
+    "tessera.releases",
     "tessera.consent",
 ]
 
