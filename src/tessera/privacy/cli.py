@@ -141,10 +141,22 @@ def stats(
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--epsilon", type=float, required=True)
 @click.option("--delta", type=float, default=None)
+@click.option("--multi-valued", default="", help="Comma-separated columns with ';' multi-values.")
+@click.option(
+    "--categories-from-data",
+    is_flag=True,
+    help="Read categories from the data (leaks which occur; default: public key sets).",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @click.option("--report", type=click.Path(path_type=Path))
 def synth(
-    source: Path, epsilon: float, delta: float | None, output: Path, report: Path | None
+    source: Path,
+    epsilon: float,
+    delta: float | None,
+    multi_valued: str,
+    categories_from_data: bool,
+    output: Path,
+    report: Path | None,
 ) -> None:
     """Write a DP synthetic version of SOURCE, with a combination-error report."""
     from tessera.privacy.synth import synthesise
@@ -153,7 +165,13 @@ def synth(
     def action() -> None:
         df = read_table(source)
         with click.progressbar(length=2, label="fitting and sampling") as bar:
-            result = synthesise(df, epsilon=epsilon, delta=delta)
+            result = synthesise(
+                df,
+                epsilon=epsilon,
+                delta=delta,
+                multi_valued=_columns(multi_valued),
+                categories_from_data=categories_from_data,
+            )
             bar.update(1)
             write_table(result.data, output)
             if report:
