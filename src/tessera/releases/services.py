@@ -43,7 +43,11 @@ SYNTH_COLUMNS = (
     "exploitation",
     "exploitation_country",
     "year",
+    "status",
 )
+# The synthesiser fits the full joint table over public categories: two country columns (about
+# 250 categories each) together would not fit, so the default leaves them out.
+SYNTH_DEFAULT = ("gender", "age_band", "exploitation", "year")
 SMALL_COUNT_THRESHOLD = 5
 
 
@@ -122,9 +126,15 @@ def _dp_statistics(
 def _synthetic(
     table: pd.DataFrame, parameters: dict[str, Any], ledger: BudgetLedger, epsilon: float
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    columns = _columns(parameters.get("columns"), SYNTH_COLUMNS, SYNTH_COLUMNS)
+    columns = _columns(parameters.get("columns"), SYNTH_COLUMNS, SYNTH_DEFAULT)
+    keys = public_keys()
     ledger.charge(epsilon, f"synthesise({', '.join(columns)})")
-    result = synthesise(with_unknowns(table)[columns], epsilon=epsilon)
+    result = synthesise(
+        with_unknowns(table)[columns],
+        epsilon=epsilon,
+        keys={column: keys[column] for column in columns},
+        multi_valued={"exploitation"} & set(columns),
+    )
     return result.data, {"columns": columns, "rho": result.rho, "sigma": result.sigma}
 
 
