@@ -116,6 +116,8 @@ FACTORIES: dict[tuple[str, str], Callable[[Organisation], str]] = {
     ("/api/v1/releases/{release_id}/approve", "release_id"): make_release,
     ("/api/v1/releases/{release_id}/reject", "release_id"): make_release,
     ("/api/v1/releases/{release_id}/download", "release_id"): make_release,
+    ("releases:release_decide", "release_id"): make_release,
+    ("releases:release_download", "release_id"): make_release,
     ("cases:case_detail", "case_id"): make_case,
     ("cases:person_detail", "person_id"): make_person,
 }

@@ -207,3 +207,25 @@ def test_synthetic_release_through_the_api(cases: World) -> None:
     )
     assert bad.status_code == 400
     assert "epsilon" in bad.json()["errors"]
+
+
+def test_the_release_pages_prepare_approve_and_download(cases: World) -> None:
+    analyst = cases.client_for(cases.a, Role.ANALYST)
+    page = analyst.get("/releases/")
+    assert page.status_code == 200
+    assert b"Prepare a release" in page.content
+    prepared = analyst.post("/releases/", {"kind": "kanon", "k": "3"}, follow=True)
+    assert b"needs a second person" in prepared.content
+    with org_context(cases.a):
+        release = Release.objects.get()
+    assert analyst.get(f"/releases/{release.pk}/download/").status_code == 403
+    assert (
+        analyst.post(f"/releases/{release.pk}/decide/", {"decision": "approve"}).status_code == 403
+    )
+    supervisor = cases.client_for(cases.a, Role.SUPERVISOR)
+    supervisor.post(f"/releases/{release.pk}/decide/", {"decision": "approve", "note": "ok"})
+    download = analyst.get(f"/releases/{release.pk}/download/")
+    assert download.status_code == 200
+    assert download["Content-Type"].startswith("text/csv")
+    refused = analyst.post("/releases/", {"kind": "dp_stats", "epsilon": "-2"}, follow=True)
+    assert "greater than 0" in refused.content.decode()

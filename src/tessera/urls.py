@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("cases/", include("tessera.cases.urls")),
+    path("releases/", include("tessera.releases.urls")),
     path("", include("tessera.web.urls")),
 ]
