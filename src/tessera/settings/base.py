@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_htmx",
+    # Listed so that the API docs page uses its bundled Swagger UI, not the one from a CDN.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "tessera.tenancy",
