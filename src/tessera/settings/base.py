@@ -144,6 +144,7 @@ AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "login"
+AXES_USERNAME_CALLABLE = "tessera.accounts.lockout.login_name"
 
 # --- Sessions: 30 minutes idle, 12 hours absolute (enforced by SessionTimeoutMiddleware). ---
 TESSERA_SESSION_IDLE_SECONDS = env_int("TESSERA_SESSION_IDLE_SECONDS", 30 * 60)
