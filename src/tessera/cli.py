@@ -26,6 +26,7 @@ def with_django(func: F) -> F:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from django.core.exceptions import ImproperlyConfigured, ValidationError
+        from django.core.management.base import CommandError
 
         try:
             _setup_django()
@@ -39,6 +40,11 @@ def with_django(func: F) -> F:
         except ImproperlyConfigured as exc:
             click.echo(f"Configuration error: {exc}", err=True)
             sys.exit(2)
+        except CommandError as exc:
+            # What `manage.py` prints for a failed command (e.g. failing system checks): the
+            # message, not a traceback.
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
