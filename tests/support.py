@@ -8,7 +8,10 @@ import hmac
 import re
 import struct
 import time
+from collections.abc import Iterator
 
+import pytest
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import Client
 
@@ -42,3 +45,13 @@ def post_form(client: Client, path: str, data: dict[str, str]) -> HttpResponse:
 def log_in(client: Client, email: str, password: str) -> HttpResponse:
     """The password step of allauth's login."""
     return post_form(client, "/accounts/login/", {"login": email, "password": password})
+
+
+@pytest.fixture
+def forget_used_totp_codes() -> Iterator[None]:
+    """allauth refuses a TOTP code it has seen for the same user id within its period, in the
+    process-wide cache; user ids repeat from one (rolled-back) test to the next on SQLite, so a code
+    accepted in one test would be refused as a replay in the next."""
+    cache.clear()
+    yield
+    cache.clear()

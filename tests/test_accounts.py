@@ -29,9 +29,12 @@ from tessera.tenancy.services import add_member, create_organisation, deactivate
 
 from .conftest import TEST_PASSWORD, TOTP_SECRET, World, make_member, membership
 from .support import csrf_token_from, log_in, post_form, totp_code
+from .support import forget_used_totp_codes as forget_used_totp_codes
 from .walls import PUBLIC, api_endpoints, web_endpoints
 
 MFA_URL = "/accounts/2fa/authenticate/"
+
+pytestmark = pytest.mark.usefixtures("forget_used_totp_codes")
 
 
 def _logged_in_user_id(client: Client) -> int | None:
