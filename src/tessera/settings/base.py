@@ -23,6 +23,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Before allauth: its page layout (templates/allauth/layouts/) replaces allauth's own.
+    "tessera.web",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -38,7 +40,6 @@ INSTALLED_APPS = [
     "tessera.audit",
     "tessera.vault",
     "tessera.cases",
-    "tessera.web",
 ]
 
 MIDDLEWARE = [
