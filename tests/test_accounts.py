@@ -31,6 +31,14 @@ from .conftest import TEST_PASSWORD, TOTP_SECRET, World, make_member, membership
 from .support import csrf_token_from, log_in, post_form, totp_code
 from .support import forget_used_totp_codes as forget_used_totp_codes
 from .walls import PUBLIC, api_endpoints, web_endpoints
+from .walls import module_world as module_world
+
+
+@pytest.fixture
+def world(module_world: World, db: None) -> World:
+    """One world per module (each test's changes are rolled back)."""
+    return module_world
+
 
 MFA_URL = "/accounts/2fa/authenticate/"
 

@@ -22,6 +22,13 @@ from tessera.tenancy.services import add_member, deactivate_member
 
 from .conftest import World, make_member, membership
 from .support import csrf_token_from
+from .walls import module_world as module_world
+
+
+@pytest.fixture
+def world(module_world: World, db: None) -> World:
+    """One world per module (each test's changes are rolled back)."""
+    return module_world
 
 
 def bearer(secret: str) -> Client:
