@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -133,7 +134,8 @@ ACCOUNT_ALLOW_SIGNUPS = (
 ACCOUNT_ADAPTER = "tessera.accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# allauth: False switches every limit off; a dict (even an empty one) is merged into its defaults.
+ACCOUNT_RATE_LIMITS: dict[str, str] | Literal[False] = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Tessera"
 MFA_PASSKEY_LOGIN_ENABLED = False
