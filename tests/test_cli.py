@@ -332,13 +332,8 @@ def test_check_exits_0_on_a_sound_configuration(db: None) -> None:
 def test_check_reports_a_failing_check_as_an_error_not_a_traceback(
     db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from django.db import models
-
-    class Unscoped(models.Model):
-        class Meta:
-            app_label = "cases"
-
-    monkeypatch.setattr(tenancy_checks, "tenant_models", lambda: [Unscoped])
+    # Pretend a global model were a tenant table: it has no `org`, so the tenancy check fails.
+    monkeypatch.setattr(tenancy_checks, "tenant_models", lambda: [Organisation])
     result = CliRunner().invoke(main, ["check"])
     assert result.exit_code != 0
     assert "tessera.E001" in result.stderr
