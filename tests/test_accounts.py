@@ -375,6 +375,15 @@ def test_an_expired_session_is_ended(world: World, login_ago: float, seen_ago: f
     assert follow_up["Location"].startswith(reverse("account_login"))
 
 
+def test_an_authorization_header_does_not_exempt_a_web_session_from_its_limits(
+    world: World,
+) -> None:
+    client = _session_client(world, login_ago=31 * 60, seen_ago=31 * 60)
+    response = client.get(reverse("web:dashboard"), headers={"Authorization": "Basic eDp5"})
+    assert response["Location"].startswith(reverse("account_login"))
+    assert _logged_in_user_id(client) is None
+
+
 def test_an_expired_session_gets_401_from_the_api(world: World) -> None:
     client = _session_client(world, login_ago=31 * 60, seen_ago=31 * 60)
     response = client.get("/api/v1/me")

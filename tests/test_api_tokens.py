@@ -171,7 +171,7 @@ def test_tokens_of_deactivated_members_get_401(world: World, how: str) -> None:
         User.objects.filter(pk=user.pk).update(is_active=False)
     else:
         Organisation.objects.filter(pk=world.a.pk).update(is_active=False)
-    for path in ("/api/v1/me", "/api/v1/tokens", reverse("web:dashboard")):
+    for path in ("/api/v1/me", "/api/v1/tokens"):
         assert bearer(secret).get(path).status_code == 401, path
 
 
@@ -221,13 +221,40 @@ def test_last_used_at_moves_on_when_it_is_older_than_its_resolution(world: World
         "tsr_abcdefghijklmnop",
     ],
 )
-@pytest.mark.parametrize("path", ["/api/v1/me", "/dashboard/"])
+@pytest.mark.parametrize("path", ["/api/v1/me", "/api/v1/no-such-operation"])
 def test_a_malformed_authorization_header_gets_401_saying_how_to_send_a_token(
     world: World, header: str, path: str
 ) -> None:
     response = Client(headers={"Authorization": header}).get(path)
     assert response.status_code == 401
     assert "Authorization: Bearer <token>" in response.json()["detail"]
+
+
+# --- Tokens open the API, not the web pages -------------------------------------------------------
+
+
+def test_a_token_does_not_open_the_web_pages(world: World) -> None:
+    user = world.user(world.a, Role.ORG_ADMIN)
+    _token, secret = create_token(user=user, org=world.a)
+    client = bearer(secret)
+    for path in (reverse("web:dashboard"), reverse("web:members"), "/accounts/2fa/"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith(reverse("account_login")), path
+
+
+def test_a_token_cannot_mint_more_tokens_through_the_web_form(world: World) -> None:
+    user = world.user(world.a, Role.ORG_ADMIN)
+    _token, secret = create_token(user=user, org=world.a)
+    response = bearer(secret).post(reverse("web:tokens"), {"name": "successor"})
+    assert response.status_code in (302, 403)
+    assert not ApiToken.objects.filter(name="successor").exists()
+
+
+def test_web_pages_work_behind_a_proxy_that_sends_basic_auth(world: World) -> None:
+    client = Client(headers={"Authorization": "Basic cHJveHk6cGFzcw=="})
+    client.force_login(world.user(world.a, Role.CASEWORKER))
+    assert client.get(reverse("web:dashboard")).status_code == 200
 
 
 @pytest.mark.parametrize(
