@@ -86,6 +86,44 @@ def test_login_needs_the_password_then_a_totp_code_then_lands_on_the_dashboard(
     assert [e.actor_id for e in _system_events("auth.login")] == [user.pk]
 
 
+def test_logging_in_gives_a_new_session_key_and_logging_out_ends_it_and_is_audited(
+    world: World,
+) -> None:
+    user = world.user(world.a, Role.AUDITOR)
+    client = Client(enforce_csrf_checks=True)
+    log_in(client, user.email, TEST_PASSWORD)
+    key_before_mfa = client.session.session_key
+    post_form(client, MFA_URL, {"code": totp_code(TOTP_SECRET)})
+    assert client.session.session_key != key_before_mfa, "session fixation"
+
+    page = client.get(reverse("web:dashboard"))
+    client.post(reverse("account_logout"), {"csrfmiddlewaretoken": csrf_token_from(page)})
+    assert _logged_in_user_id(client) is None
+    assert client.get(reverse("web:dashboard"))["Location"].startswith(reverse("account_login"))
+    assert [e.actor_id for e in _system_events("auth.logout")] == [user.pk]
+
+
+def test_a_get_request_does_not_log_out(world: World) -> None:
+    client = world.client_for(world.a, Role.AUDITOR)
+    client.get(reverse("account_logout"))
+    assert client.get(reverse("web:dashboard")).status_code == 200
+
+
+@pytest.mark.parametrize("how", ["membership deactivated", "user deactivated"])
+def test_a_deactivated_member_loses_access_at_their_next_request(world: World, how: str) -> None:
+    user = world.user(world.a, Role.ORG_ADMIN)
+    client = world.client_for(world.a, Role.ORG_ADMIN)
+    assert client.get(reverse("web:members")).status_code == 200
+    if how == "membership deactivated":
+        deactivate_member(membership=membership(user, world.a))
+    else:
+        User.objects.filter(pk=user.pk).update(is_active=False)
+    for path in (reverse("web:members"), reverse("web:dashboard"), "/api/v1/me"):
+        response = client.get(path)
+        assert response.status_code in (302, 401, 403, 404), path
+        assert world.user(world.a, Role.CASEWORKER).email not in response.content.decode()
+
+
 def test_a_wrong_totp_code_does_not_log_in(world: World) -> None:
     user = world.user(world.a, Role.CASEWORKER)
     client = Client(enforce_csrf_checks=True)
