@@ -173,6 +173,11 @@ def user_create(email: str, org_slug: str, role: str, name: str, password_stdin:
         raise click.ClickException("No password was given on standard input.")
     with transaction.atomic():
         existing = User.objects.filter(email__iexact=email.strip()).first()
+        if existing is not None and password is not None:
+            raise click.ClickException(
+                f"{existing.email} already exists and keeps their password; add them without "
+                "--password-stdin, or use `tessera manage changepassword`."
+            )
         account = existing or create_user(email=email, password=password, display_name=name)
         add_member(org=organisation, user=account, role=role)
     verb = "Added existing user" if existing else "Created user"
