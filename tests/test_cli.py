@@ -142,6 +142,29 @@ def test_user_create_adds_an_existing_user_to_another_organisation(world: World)
     assert User.objects.filter(email=existing.email).count() == 1
 
 
+def test_user_create_refuses_a_password_for_an_existing_user_rather_than_ignore_it(
+    world: World,
+) -> None:
+    existing = world.user(world.a, Role.ANALYST)
+    before = _snapshot()
+    result = run(
+        "user",
+        "create",
+        existing.email,
+        "--org",
+        world.b.slug,
+        "--role",
+        "auditor",
+        "--password-stdin",
+        stdin="a-brand-new-password-77\n",
+    )
+    assert result.exit_code != 0
+    assert "already exists and keeps their password" in result.stderr
+    assert _snapshot() == before
+    existing.refresh_from_db()
+    assert existing.check_password(TEST_PASSWORD)
+
+
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
