@@ -8,6 +8,7 @@ does a new path parameter without an object factory in tests/walls.py.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -172,27 +173,36 @@ def _own_objects(world: World, endpoint: Endpoint, user: User | None) -> dict[st
     return targets
 
 
+class Transports:
+    """One client per way of calling, built on first use and reused for the test's requests."""
+
+    def __init__(self, world: World, user: User | None) -> None:
+        self.world = world
+        self.user = user
+        self._built: dict[str, tuple[Client, dict[str, str], str]] = {}
+
+    def get(self, transport: str) -> tuple[Client, dict[str, str], str]:
+        """transport: "session" (CSRF enforced, token sent), "session-no-csrf", or "bearer"."""
+        if transport not in self._built:
+            if transport == "bearer":
+                assert self.user is not None
+                _token, secret = create_token(user=self.user, org=self.world.a, name="walls")
+                self._built[transport] = (Client(), {"Authorization": f"Bearer {secret}"}, "")
+            else:
+                client, csrf = csrf_client(self.user)
+                self._built[transport] = (
+                    client,
+                    {},
+                    "" if transport == "session-no-csrf" else csrf,
+                )
+        return self._built[transport]
+
+
 def _send(
-    endpoint: Endpoint,
-    method: str,
-    path: str,
-    *,
-    user: User | None,
-    transport: str,
-    world: World,
+    endpoint: Endpoint, method: str, path: str, transports: Transports, transport: str
 ) -> HttpResponse:
-    """transport: "session" (CSRF enforced, token sent), "session-no-csrf", or "bearer"."""
-    headers: dict[str, str] = {}
-    if transport == "bearer":
-        assert user is not None
-        _token, secret = create_token(user=user, org=world.a, name="enumeration")
-        client = Client()
-        headers["Authorization"] = f"Bearer {secret}"
-        csrf = ""
-    else:
-        client, csrf = csrf_client(user)
-        if transport == "session-no-csrf":
-            csrf = ""
+    client, base_headers, csrf = transports.get(transport)
+    headers = dict(base_headers)
     if endpoint.kind == "web":
         if method == "GET":
             return client.get(path, headers=headers)
@@ -216,11 +226,14 @@ def _is_login_redirect(response: HttpResponse) -> bool:
     )
 
 
-def _other_org_canaries(world: World) -> list[str]:
+@pytest.fixture(scope="module")
+def canaries(module_world: World, django_db_blocker: Any) -> list[str]:
     """Strings that only organisation B's data contains: none may appear in A's responses."""
-    token, _ = create_token(user=world.user(world.b, Role.ORG_ADMIN), org=world.b)
-    with org_context(world.b):
-        hashes = list(AuditEvent.objects.values_list("hash", flat=True))
+    world = module_world
+    with django_db_blocker.unblock():
+        token, _ = create_token(user=world.user(world.b, Role.ORG_ADMIN), org=world.b)
+        with org_context(world.b):
+            hashes = list(AuditEvent.objects.values_list("hash", flat=True))
     return [world.b.name, f"@{world.b.slug}.test", token.prefix, *hashes]
 
 
@@ -238,18 +251,18 @@ def _transports(endpoint: Endpoint, actor: str) -> list[str]:
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=_ids)
 def test_each_role_gets_exactly_the_access_its_permissions_allow(
-    world: World, endpoint: Endpoint, actor: str
+    world: World, canaries: list[str], endpoint: Endpoint, actor: str
 ) -> None:
     if not endpoint.declared:
         pytest.fail(f"{endpoint.route}: {endpoint.problem}")
     user = _actor_user(world, actor)
     targets = _own_objects(world, endpoint, user)
     path = _path(endpoint, {param: target.pk for param, target in targets.items()})
-    canaries = _other_org_canaries(world)
+    transports = Transports(world, user)
     login_redirects = 0
     for method, requirement in endpoint.access.items():
         for transport in _transports(endpoint, actor):
-            response = _send(endpoint, method, path, user=user, transport=transport, world=world)
+            response = _send(endpoint, method, path, transports, transport)
             status = response.status_code
             where = f"{method} {path} as {actor} ({transport}) → {status}"
             assert status < 500, where
@@ -298,6 +311,7 @@ def test_other_organisations_objects_are_never_readable_or_writable(
             pytest.fail(f"{endpoint.route}: no PathObjects factory for {param!r} (tests/walls.py)")
         own[param] = objects.own(world, user)
         foreign[param] = objects.foreign(world, user)
+    transports = Transports(world, user)
     checked = 0
     for param, targets in foreign.items():
         for target in targets:
@@ -306,9 +320,7 @@ def test_other_organisations_objects_are_never_readable_or_writable(
             for method, requirement in endpoint.access.items():
                 for transport in _transports(endpoint, role):
                     before = target.state()
-                    response = _send(
-                        endpoint, method, path, user=user, transport=transport, world=world
-                    )
+                    response = _send(endpoint, method, path, transports, transport)
                     where = f"{method} {path} ({target.label}) as {role} ({transport})"
                     expected: tuple[int, ...] = (
                         (404,) if may_access(role, requirement) else (403, 404)
@@ -335,9 +347,8 @@ def test_session_writes_without_a_csrf_token_are_refused(world: World, endpoint:
     targets = _own_objects(world, endpoint, user)
     path = _path(endpoint, {param: target.pk for param, target in targets.items()})
     before = {param: target.state() for param, target in targets.items()}
+    transports = Transports(world, user)
     for method in _unsafe(endpoint):
-        response = _send(
-            endpoint, method, path, user=user, transport="session-no-csrf", world=world
-        )
+        response = _send(endpoint, method, path, transports, "session-no-csrf")
         assert response.status_code == 403, f"{method} {path} without CSRF → {response.status_code}"
     assert {param: target.state() for param, target in targets.items()} == before
