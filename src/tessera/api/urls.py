@@ -8,6 +8,7 @@ from tessera.api.core import router as core_router
 from tessera.cases.api import install_error_handlers
 from tessera.cases.api import router as cases_router
 from tessera.releases.api import router as releases_router
+from tessera.tenancy.views import public
 
 api = NinjaAPI(
     title="Tessera API",
@@ -16,6 +17,8 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    # The API's shape is public (the code is open source); the data behind it is not.
+    docs_decorator=public,
 )
 api.add_router("/", core_router)
 api.add_router("/", cases_router)

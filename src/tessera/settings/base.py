@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_htmx",
+    # Listed so that the API docs page uses its bundled Swagger UI, not the one from a CDN.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "tessera.tenancy",
@@ -50,8 +53,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "tessera.accounts.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After MessageMiddleware: ending a session tells the user why, with a message.
+    "tessera.accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -132,7 +136,8 @@ ACCOUNT_ALLOW_SIGNUPS = (
 ACCOUNT_ADAPTER = "tessera.accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# allauth: False switches every limit off; a dict (even an empty one) is merged into its defaults.
+ACCOUNT_RATE_LIMITS: dict[str, str] | Literal[False] = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_ADAPTER = "tessera.accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Tessera"
@@ -145,6 +150,7 @@ AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "login"
+AXES_USERNAME_CALLABLE = "tessera.accounts.lockout.login_name"
 
 # --- Sessions: 30 minutes idle, 12 hours absolute (enforced by SessionTimeoutMiddleware). ---
 TESSERA_SESSION_IDLE_SECONDS = env_int("TESSERA_SESSION_IDLE_SECONDS", 30 * 60)
