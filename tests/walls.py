@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -28,9 +29,11 @@ from tessera.audit.services import record
 from tessera.tenancy.context import org_context, system_context
 from tessera.tenancy.models import Organisation
 from tessera.tenancy.roles import Perm, Role, role_has_perm
+from tessera.tenancy.scoping import tenant_models
 from tessera.tenancy.services import add_member, create_organisation
 
 from .conftest import World, make_member
+from .factories import FACTORIES
 
 API_PREFIX = "/api/v1"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -297,6 +300,45 @@ REVIEWED_ACCESS: dict[str, dict[str, str]] = {
     "api:/audit/events/{event_id}": {"GET": "audit.view"},
     "api:/tokens": {"GET": "login"},
     "api:/tokens/{token_id}": {"DELETE": "login"},
+    "cases:case_list": {"GET": "cases.view", "POST": "cases.view"},
+    "cases:case_new": {"GET": "cases.edit", "POST": "cases.edit"},
+    "cases:case_detail": {"GET": "cases.view", "POST": "cases.view"},
+    "cases:case_break_glass": {"GET": "cases.break_glass", "POST": "cases.break_glass"},
+    "cases:person_duplicates": {"GET": "identity.view", "POST": "identity.view"},
+    "cases:person_detail": {"GET": "identity.view", "POST": "identity.view"},
+    "releases:release_list": {"GET": "insights.view", "POST": "insights.view"},
+    "releases:release_decide": {
+        "GET": "insights.approve_release",
+        "POST": "insights.approve_release",
+    },
+    "releases:release_download": {"GET": "insights.view", "POST": "insights.view"},
+    "api:/cases": {"GET": "cases.view", "POST": "cases.edit"},
+    "api:/cases/{case_id}": {"GET": "cases.view", "PATCH": "cases.edit"},
+    "api:/cases/{case_id}/status": {"POST": "cases.edit"},
+    "api:/cases/{case_id}/closure": {"POST": "cases.edit"},
+    "api:/cases/{case_id}/closure/approve": {"POST": "cases.approve_closure"},
+    "api:/cases/{case_id}/break-glass": {"POST": "cases.break_glass"},
+    "api:/people": {"GET": "identity.view", "POST": "identity.view"},
+    "api:/people/{person_id}": {"GET": "identity.view", "PATCH": "identity.view"},
+    "api:/parties": {"GET": "cases.view", "POST": "cases.edit"},
+    "api:/parties/{party_id}": {"GET": "cases.view", "PATCH": "cases.edit"},
+    "api:/events": {"GET": "cases.view", "POST": "cases.edit"},
+    "api:/events/{event_id}": {"GET": "cases.view", "PATCH": "cases.edit"},
+    "api:/support-plans": {"GET": "cases.view", "POST": "cases.edit"},
+    "api:/support-plans/{plan_id}": {"GET": "cases.view", "PATCH": "cases.edit"},
+    "api:/notes": {"GET": "cases.view", "POST": "cases.edit"},
+    "api:/notes/{note_id}": {"GET": "cases.view"},
+    "api:/consents": {"GET": "cases.view", "POST": "cases.edit"},
+    "api:/consents/{consent_id}": {"GET": "cases.view"},
+    "api:/extension-fields": {"GET": "cases.view", "POST": "cases.manage_extensions"},
+    "api:/htcds/schema.json": {"GET": "public"},
+    "api:/htcds/cases": {"POST": "cases.edit"},
+    "api:/htcds/cases/{case_id}": {"GET": "cases.view"},
+    "api:/releases": {"GET": "insights.view", "POST": "insights.view"},
+    "api:/releases/{release_id}": {"GET": "insights.view"},
+    "api:/releases/{release_id}/approve": {"POST": "insights.approve_release"},
+    "api:/releases/{release_id}/reject": {"POST": "insights.approve_release"},
+    "api:/releases/{release_id}/download": {"GET": "insights.view"},
 }
 
 
@@ -394,17 +436,55 @@ API_TOKENS = ApiTokens()
 PATH_OBJECTS: dict[str, PathObjects] = {
     "web:audit_event:pk": AUDIT_EVENTS,
     "web:revoke_token:pk": API_TOKENS,
-    "event_id": AUDIT_EVENTS,
+    "api:/audit/events/{event_id}:event_id": AUDIT_EVENTS,
     "token_id": API_TOKENS,
 }
 AMBIGUOUS_PARAMS = frozenset({"pk", "id", "slug", "uuid"})
 
 
+class FactoryObjects(PathObjects):
+    """Objects from the domain apps' factories (tests/factories.py): one made in the acting
+    member's organisation, one in organisation B."""
+
+    def __init__(self, factory: Callable[[Organisation], str]) -> None:
+        self.factory = factory
+
+    def own(self, world: World, user: User) -> Target:
+        pk = self.factory(world.a)
+        return Target("own organisation's object", pk, _row_state(world.a, pk))  # type: ignore[arg-type]
+
+    def foreign(self, world: World, user: User) -> list[Target]:
+        pk = self.factory(world.b)
+        return [Target("object of organisation B", pk, _row_state(world.b, pk))]  # type: ignore[arg-type]
+
+
+def _row_state(org: Organisation, pk: str) -> Callable[[], object]:
+    """Every tenant row with this primary key, as stored: unchanged means nothing was written."""
+
+    def state() -> object:
+        rows = []
+        with org_context(org):
+            for model in tenant_models():
+                try:
+                    rows.extend(model._default_manager.filter(pk=pk).values())
+                except (ValidationError, ValueError, TypeError):
+                    continue
+        return rows
+
+    return state
+
+
 def path_objects(endpoint: Endpoint, param: str) -> PathObjects | None:
     found = PATH_OBJECTS.get(f"{endpoint.name}:{param}")
-    if found is None and param not in AMBIGUOUS_PARAMS:
-        found = PATH_OBJECTS.get(param)
-    return found
+    if found is not None:
+        return found
+    key = (
+        API_PREFIX + endpoint.name.removeprefix("api:") if endpoint.kind == "api" else endpoint.name
+    )
+    factory = FACTORIES.get((key, param))
+    if factory is not None:
+        return FactoryObjects(factory)
+    return None if param in AMBIGUOUS_PARAMS else PATH_OBJECTS.get(param)
 
 
 # --- Clients ---------------------------------------------------------------------------------------

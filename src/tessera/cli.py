@@ -84,7 +84,13 @@ def serve(host: str, port: int) -> None:
 
 
 def _serve(host: str, port: int) -> None:
+    from pathlib import Path
+
+    from django.conf import settings
     from waitress import serve as waitress_serve
+
+    # WhiteNoise serves from the apps' folders; it only wants the collected folder to exist.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
     from tessera.wsgi import application
 

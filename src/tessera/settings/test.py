@@ -36,3 +36,5 @@ STORAGES = {
 }
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+# Static files come from the apps' folders (WhiteNoise's finders); there is nothing collected.
+STATIC_ROOT = None  # type: ignore[assignment]
