@@ -217,3 +217,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("TESSERA_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# --- API ---
+NINJA_PAGINATION_PER_PAGE = 25
+NINJA_PAGINATION_MAX_LIMIT = 100
