@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo test lint typecheck check-migrations ci bench clean
+.PHONY: demo test lint typecheck check-migrations ci bench clean messages
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ check-migrations: $(STAMP)
 	DJANGO_SETTINGS_MODULE=tessera.settings.test $(BIN)/django-admin makemigrations --check --dry-run
 
 ci: lint typecheck check-migrations test
+
+# Refresh the gettext catalogues from the sources and compile them (needs GNU gettext). Commit both
+# the .po and the .mo files: tests and deployments never need gettext.
+LANGS := fr es ar
+messages: $(STAMP)
+	cd src/tessera && DJANGO_SETTINGS_MODULE=tessera.settings.test ../../$(BIN)/python -m django makemessages \
+		$(addprefix -l ,$(LANGS)) --add-location file --no-obsolete --ignore 'privacy/*'
+	cd src/tessera && DJANGO_SETTINGS_MODULE=tessera.settings.test ../../$(BIN)/python -m django compilemessages
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -97,6 +97,21 @@ def make_import_job(org: Organisation) -> str:
         return str(job.pk)
 
 
+def make_release(org: Organisation) -> str:
+    from tessera.releases.models import Release, ReleaseStatus
+
+    member = _owner(org)
+    with org_context(org):
+        # Approved, so that members allowed to download get past the approval check to the lookup.
+        release = Release.objects.create(
+            kind="kanon",
+            status=ReleaseStatus.APPROVED,
+            prepared_by=member.user,
+            output_csv="x\n1\n",
+        )
+        return str(release.pk)
+
+
 FACTORIES: dict[tuple[str, str], Callable[[Organisation], str]] = {
     ("/api/v1/cases/{case_id}", "case_id"): make_case,
     ("/api/v1/cases/{case_id}/status", "case_id"): make_case,
@@ -116,6 +131,13 @@ FACTORIES: dict[tuple[str, str], Callable[[Organisation], str]] = {
     ("exchange:import_detail", "job_id"): make_import_job,
     ("exchange:import_commit", "job_id"): make_import_job,
     ("exchange:import_report", "job_id"): make_import_job,
+    ("/api/v1/releases/{release_id}", "release_id"): make_release,
+    ("/api/v1/releases/{release_id}/approve", "release_id"): make_release,
+    ("/api/v1/releases/{release_id}/reject", "release_id"): make_release,
+    ("/api/v1/releases/{release_id}/download", "release_id"): make_release,
+    ("releases:release_decide", "release_id"): make_release,
+    ("releases:release_download", "release_id"): make_release,
     ("cases:case_detail", "case_id"): make_case,
+    ("cases:case_break_glass", "case_id"): make_case,
     ("cases:person_detail", "person_id"): make_person,
 }

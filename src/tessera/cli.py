@@ -26,6 +26,7 @@ def with_django(func: F) -> F:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from django.core.exceptions import ImproperlyConfigured, ValidationError
+        from django.core.management.base import CommandError
 
         try:
             _setup_django()
@@ -39,6 +40,11 @@ def with_django(func: F) -> F:
         except ImproperlyConfigured as exc:
             click.echo(f"Configuration error: {exc}", err=True)
             sys.exit(2)
+        except CommandError as exc:
+            # What `manage.py` prints for a failed command (e.g. failing system checks): the
+            # message, not a traceback.
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -78,7 +84,13 @@ def serve(host: str, port: int) -> None:
 
 
 def _serve(host: str, port: int) -> None:
+    from pathlib import Path
+
+    from django.conf import settings
     from waitress import serve as waitress_serve
+
+    # WhiteNoise serves from the apps' folders; it only wants the collected folder to exist.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
     from tessera.wsgi import application
 
@@ -167,6 +179,11 @@ def user_create(email: str, org_slug: str, role: str, name: str, password_stdin:
         raise click.ClickException("No password was given on standard input.")
     with transaction.atomic():
         existing = User.objects.filter(email__iexact=email.strip()).first()
+        if existing is not None and password is not None:
+            raise click.ClickException(
+                f"{existing.email} already exists and keeps their password; add them without "
+                "--password-stdin, or use `tessera manage changepassword`."
+            )
         account = existing or create_user(email=email, password=password, display_name=name)
         add_member(org=organisation, user=account, role=role)
     verb = "Added existing user" if existing else "Created user"

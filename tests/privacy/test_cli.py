@@ -89,3 +89,36 @@ def test_bad_input_gives_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 1 and "not found" in result.output
+
+
+def test_help_works_as_module_and_as_group() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "tessera.privacy", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "kanon" in out.stdout and "synth" in out.stdout
+    assert "kanon" in CliRunner().invoke(privacy_cli, ["--help"]).output
+
+
+def test_encode_rejects_an_unknown_field_kind(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("a,b,c\nx,y,z\n")
+    result = CliRunner().invoke(
+        privacy_cli,
+        [
+            "encode",
+            str(tmp_path / "p.csv"),
+            "--key-file",
+            str(tmp_path / "k.json"),
+            "--new-key",
+            "--fields",
+            "a:name,b:shoe,c:text",
+            "-o",
+            str(tmp_path / "o.csv"),
+        ],
+    )
+    assert result.exit_code != 0 and "bad field 'b:shoe'" in result.output

@@ -21,7 +21,7 @@ def test_histogram_uses_only_public_keys_even_for_categories_absent_from_data(
     ctdc_vp: pd.DataFrame,
 ) -> None:
     ledger = BudgetLedger("ctdc", 10.0)
-    keys = {"UN_COO_Region": keyset("UN_COO_Region") + ["Antarctica"]}
+    keys = {"UN_COO_Region": [*keyset("UN_COO_Region"), "Antarctica"]}
     hist = dp_crosstab(ctdc_vp, ["UN_COO_Region"], keys, epsilon=1.0, ledger=ledger)
     assert list(hist.index) == keys["UN_COO_Region"]
     assert abs(int(hist["Asia"]) - 6139) < 60

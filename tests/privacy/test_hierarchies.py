@@ -61,9 +61,9 @@ def test_dates_generalise_to_month_year_and_band() -> None:
 
 
 def test_values_a_hierarchy_cannot_place_raise_naming_column_and_value() -> None:
-    with pytest.raises(PrivacyError, match="'citizenship'.*'Atlantis'"):
+    with pytest.raises(PrivacyError, match=r"'citizenship'.*'Atlantis'"):
         CountryHierarchy().validate(["KEN", "Atlantis"], "citizenship")
-    with pytest.raises(PrivacyError, match="cannot generalise value .yesterday."):
+    with pytest.raises(PrivacyError, match=r"cannot generalise value .yesterday."):
         DateHierarchy().validate(["2020-01-01", "yesterday"], "date")
 
 

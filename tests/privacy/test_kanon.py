@@ -61,7 +61,7 @@ def test_zero_suppression_allowed_means_no_record_is_withheld(cases: pd.DataFram
 
 
 def test_l_diversity_and_t_closeness_hold_in_every_class(cases: pd.DataFrame) -> None:
-    spec = _spec(CASE_QIS[:4], 5, sensitive=["means_of_control"], l=3, t=0.4)
+    spec = _spec(CASE_QIS[:4], 5, sensitive=["means_of_control"], l_diversity=3, t_closeness=0.4)
     result = k_anonymise(cases, spec)
     checks = result.report["sensitive_checks"]["means_of_control"]
     assert checks["l_diversity"] >= 3
@@ -77,7 +77,10 @@ def test_branch_and_bound_finds_the_same_loss_as_exhaustive_search(cases: pd.Dat
     from tessera.privacy.hierarchies import infer_hierarchy
 
     hs = [infer_hierarchy(small[q]) for q in spec.quasi_identifiers]
-    columns = [_lattice.encode_column(q, small[q], h) for q, h in zip(spec.quasi_identifiers, hs)]
+    columns = [
+        _lattice.encode_column(q, small[q], h)
+        for q, h in zip(spec.quasi_identifiers, hs, strict=True)
+    ]
     search = _Search(columns, _lattice.compress(columns, []), spec)
     losses = [search.evaluate(n) for n in itertools.product(*[range(h.height + 1) for h in hs])]
     best = min(x for x in losses if x is not None)

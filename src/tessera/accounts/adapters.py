@@ -3,8 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.http import HttpRequest
+
+from tessera.vault.secrets import open_secret, seal_secret
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -12,3 +15,16 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> bool:
         return bool(getattr(settings, "ACCOUNT_ALLOW_SIGNUPS", False))
+
+
+MFA_PURPOSE = "mfa-secret"
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """TOTP seeds and recovery-code seeds are sealed under the master key, never stored in clear."""
+
+    def encrypt(self, text: str) -> str:
+        return seal_secret(text, purpose=MFA_PURPOSE)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return open_secret(encrypted_text, purpose=MFA_PURPOSE)

@@ -14,6 +14,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from tessera.tenancy.middleware import uses_api_token
+
 LOGIN_AT = "tessera_login_at"
 SEEN_AT = "tessera_seen_at"
 
@@ -25,7 +27,8 @@ class SessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated and "Authorization" not in request.headers:
+        # A token request's own session cookie, if any, is not what authenticates it.
+        if request.user.is_authenticated and not uses_api_token(request):
             now = time.time()
             login_at = request.session.get(LOGIN_AT, now)
             seen_at = request.session.get(SEEN_AT, now)

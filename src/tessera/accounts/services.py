@@ -1,7 +1,8 @@
-"""Create staff accounts. Passwords are validated by the configured validators."""
+"""Create staff accounts (passwords checked by the configured validators); user preferences."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -26,3 +27,21 @@ def create_user(*, email: str, password: str | None, display_name: str = "") -> 
         with system_context():
             record(action="user.create", object_type="User", object_id=user.pk)
     return user
+
+
+def set_preferred_language(*, user: User, language: str) -> None:
+    """Remember the interface language a user chose; later sessions start in it."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": f"{language} is not an available language."})
+    if user.preferred_language == language:
+        return
+    with transaction.atomic():
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])
+        with system_context():
+            record(
+                action="user.update",
+                object_type="User",
+                object_id=user.pk,
+                fields=["preferred_language"],
+            )

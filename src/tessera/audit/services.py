@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -31,7 +32,7 @@ def record(
     *,
     action: str,
     object_type: str = "",
-    object_id: str | int = "",
+    object_id: str | int | uuid.UUID = "",
     fields: Iterable[str] = (),
     reason: str = "",
 ) -> AuditEvent:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from ninja import Body, NinjaAPI, Query, Schema
+from ninja import Body, Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 
 from tessera.api.base import OrgRouter
@@ -25,6 +25,7 @@ from tessera.tenancy.roles import Perm
 
 router = OrgRouter(tags=["cases"])
 MAX_LIMIT = 100
+MAX_OFFSET = 10_000_000
 Json = dict[str, Any]
 
 
@@ -39,8 +40,9 @@ class ErrorOut(Schema):
 
 
 class Paging(Schema):
-    limit: int = 25
-    offset: int = 0
+    # Bounded so that a huge offset cannot overflow the database's integer (a 500 before).
+    limit: int = Field(25, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class CaseFilters(Paging):
@@ -108,10 +110,13 @@ ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
 def _page(rows: Any, paging: Paging, render: Any) -> Page:
-    limit = max(1, min(paging.limit, MAX_LIMIT))
-    offset = max(0, paging.offset)
-    window = list(rows[offset : offset + limit])
-    return Page(items=[render(row) for row in window], count=rows.count())
+    window = list(rows[paging.offset : paging.offset + paging.limit])
+    if 0 < len(window) < paging.limit or (not window and paging.offset == 0):
+        # A short page is the last one: the total is known without a COUNT(*) over the org.
+        count = paging.offset + len(window)
+    else:
+        count = rows.count()
+    return Page(items=[render(row) for row in window], count=count)
 
 
 def _case_data(payload: Json) -> Json:

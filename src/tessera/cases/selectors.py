@@ -9,6 +9,7 @@ Anything not visible is answered as missing (404), never as forbidden, so ids re
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -132,23 +133,41 @@ def search_people(*, actor: Membership, query: str) -> QuerySet[Person]:
     if not actor.has_perm(Perm.VIEW_IDENTITY) or not query.strip():
         return Person.objects.none()
     query = query.strip()
-    condition = Q()
-    name_index = index_for("name", query)
-    if name_index:
+    kinds = query_kinds(query)
+    condition = Q(pk__in=[])
+    if "dob" in kinds:
+        condition |= Q(birthdate_index=index_for("dob", date.fromisoformat(query)))
+    if "name" in kinds and (name_index := index_for("name", query)):
         condition |= Q(first_name_index=name_index) | Q(second_name_index=name_index)
         parts = query.split()
         if len(parts) >= 2:
             first, second = index_for("name", parts[0]), index_for("name", " ".join(parts[1:]))
             condition |= Q(first_name_index=first, second_name_index=second)
-    phone_index = index_for("phone", query)
-    if phone_index:
+    if "phone" in kinds and (phone_index := index_for("phone", query)):
         condition |= Q(mobile_phone_index=phone_index) | Q(home_phone_index=phone_index)
-    document_index = index_for("document", query)
-    if document_index:
+    if "document" in kinds and (document_index := index_for("document", query)):
         condition |= Q(identity_number_index=document_index)
-    with contextlib.suppress(ValueError):
-        condition |= Q(birthdate_index=index_for("dob", date.fromisoformat(query)))
     return visible_people(actor=actor).filter(condition)
+
+
+_PHONE_LIKE = re.compile(r"\+?[\d\s().\-/]{6,}")
+
+
+def query_kinds(query: str) -> frozenset[str]:
+    """Which blind indexes a search text can match, so only those are computed and compared.
+
+    A date (YYYY-MM-DD) is only a date of birth; text without digits only a name; digits with phone
+    punctuation a phone or a document number; any other mix of letters and digits a document.
+    """
+    with contextlib.suppress(ValueError):
+        date.fromisoformat(query)
+        return frozenset({"dob"})
+    has_digit = any(c.isdigit() for c in query)
+    if not has_digit:
+        return frozenset({"name"})
+    if _PHONE_LIKE.fullmatch(query):
+        return frozenset({"phone", "document"})
+    return frozenset({"document"})
 
 
 def visible_people(*, actor: Membership) -> QuerySet[Person]:

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from tessera.accounts.models import User
 from tessera.accounts.services import create_user
+from tessera.demo.cases import load_demo_cases
 from tessera.tenancy.models import Organisation, OrganisationType
 from tessera.tenancy.roles import Role
 from tessera.tenancy.services import add_member, create_organisation
@@ -120,6 +121,7 @@ def load_demo() -> list[DemoLogin]:
             _ensure_mfa(account, secret)
             add_member(org=org, user=account, role=role.value, team="Team A")
             logins.append(DemoLogin(email, spec.slug, role.value, secret))
+        load_demo_cases(org, seed=index + 1)
     # A network coordinator who works for two organisations, to show the organisation switcher.
     coordinator_email = "coordinator@network.demo"
     coordinator = _ensure_user(coordinator_email, "Noor Networkson")

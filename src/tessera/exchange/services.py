@@ -113,7 +113,7 @@ def validate_import(
         owners = bulk.member_emails(actor) if use_bulk else {}
     for start in range(0, len(units), BATCH_SIZE):
         chunk = units[start : start + BATCH_SIZE]
-        ready = []
+        ready: list[Unit] = []
         with org_context(actor.org):
             problems.extend(_check_chunk(actor, job, chunk, ready, use_bulk, owners))
         if ready:

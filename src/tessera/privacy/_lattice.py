@@ -141,7 +141,7 @@ def roll_up(
     sizes = np.bincount(ids, weights=base.sizes, minlength=n_classes)
     first = np.zeros(n_classes, dtype=np.int64)
     first[ids[::-1]] = base.representative[::-1]
-    return ids, Classes(first, sizes)
+    return ids, Classes(first, sizes.astype(np.float64))
 
 
 def violating(

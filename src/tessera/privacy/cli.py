@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Literal, cast
 
 import click
 
@@ -15,9 +17,9 @@ def _columns(text: str) -> list[str]:
     return [c.strip() for c in text.split(",") if c.strip()]
 
 
-def _run(action):  # type: ignore[no-untyped-def]
+def _run(action: Callable[[], None]) -> None:
     try:
-        return action()
+        action()
     except PrivacyError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -41,8 +43,17 @@ def privacy_cli() -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @click.option("--report", type=click.Path(path_type=Path))
 def kanon(
-    source, quasi, sensitive, k, l_div, t_close, max_suppression, hierarchies, output, report
-):  # type: ignore[no-untyped-def]
+    source: Path,
+    quasi: str,
+    sensitive: str,
+    k: int,
+    l_div: int | None,
+    t_close: float | None,
+    max_suppression: float,
+    hierarchies: Path | None,
+    output: Path,
+    report: Path | None,
+) -> None:
     """Generalise SOURCE until every class of quasi-identifiers has at least K records."""
     from tessera.privacy.hierarchies import hierarchy_from_config
     from tessera.privacy.kanon import KAnonSpec, k_anonymise
@@ -57,8 +68,8 @@ def kanon(
             qis,
             k=k,
             sensitive=_columns(sensitive),
-            l=l_div,
-            t=t_close,
+            l_diversity=l_div,
+            t_closeness=t_close,
             max_suppression=max_suppression,
         )
         result = k_anonymise(df, spec)
@@ -89,7 +100,16 @@ def kanon(
 )
 @click.option("--min-count", type=int, default=0, help="Withhold noisy counts below this.")
 @click.option("-o", "--output", type=click.Path(path_type=Path))
-def stats(source, query, epsilon, ledger, budget, keys_file, min_count, output):  # type: ignore[no-untyped-def]
+def stats(
+    source: Path,
+    query: str,
+    epsilon: float,
+    ledger: Path,
+    budget: float | None,
+    keys_file: Path | None,
+    min_count: int,
+    output: Path | None,
+) -> None:
     """Answer a DP count, histogram or cross-tab, charged to the dataset's ledger."""
     from tessera.privacy.dpstats import SmallCountRule, dp_count, dp_crosstab
     from tessera.privacy.keysets import public_keysets
@@ -121,9 +141,23 @@ def stats(source, query, epsilon, ledger, budget, keys_file, min_count, output):
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--epsilon", type=float, required=True)
 @click.option("--delta", type=float, default=None)
+@click.option("--multi-valued", default="", help="Comma-separated columns with ';' multi-values.")
+@click.option(
+    "--categories-from-data",
+    is_flag=True,
+    help="Read categories from the data (leaks which occur; default: public key sets).",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @click.option("--report", type=click.Path(path_type=Path))
-def synth(source, epsilon, delta, output, report):  # type: ignore[no-untyped-def]
+def synth(
+    source: Path,
+    epsilon: float,
+    delta: float | None,
+    multi_valued: str,
+    categories_from_data: bool,
+    output: Path,
+    report: Path | None,
+) -> None:
     """Write a DP synthetic version of SOURCE, with a combination-error report."""
     from tessera.privacy.synth import synthesise
     from tessera.privacy.synth_report import combination_report
@@ -131,7 +165,13 @@ def synth(source, epsilon, delta, output, report):  # type: ignore[no-untyped-de
     def action() -> None:
         df = read_table(source)
         with click.progressbar(length=2, label="fitting and sampling") as bar:
-            result = synthesise(df, epsilon=epsilon, delta=delta)
+            result = synthesise(
+                df,
+                epsilon=epsilon,
+                delta=delta,
+                multi_valued=_columns(multi_valued),
+                categories_from_data=categories_from_data,
+            )
             bar.update(1)
             write_table(result.data, output)
             if report:
@@ -152,12 +192,19 @@ def synth(source, epsilon, delta, output, report):  # type: ignore[no-untyped-de
     "--new-key", is_flag=True, help="Create the key file (a fresh secret for this linkage)."
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
-def encode(source, key_file, fields, id_column, new_key, output):  # type: ignore[no-untyped-def]
+def encode(
+    source: Path,
+    key_file: Path,
+    fields: str,
+    id_column: str | None,
+    new_key: bool,
+    output: Path,
+) -> None:
     """Encode identifiers in SOURCE as hardened keyed CLKs."""
     from tessera.privacy.pprl.encode import encode as encode_table
     from tessera.privacy.pprl.io import to_frame
     from tessera.privacy.pprl.keys import LinkageKey
-    from tessera.privacy.pprl.schema import default_schema
+    from tessera.privacy.pprl.schema import FIELD_KINDS, FieldKind, default_schema
 
     def action() -> None:
         if new_key:
@@ -175,7 +222,14 @@ def encode(source, key_file, fields, id_column, new_key, output):  # type: ignor
                 if c != id_column
             ]
         )
-        schema = default_schema({c: kind for c, kind in pairs})  # type: ignore[misc]
+        kinds: dict[str, FieldKind] = {}
+        for pair in pairs:
+            if len(pair) != 2 or pair[1] not in FIELD_KINDS:
+                raise PrivacyError(
+                    f"bad field {':'.join(pair)!r}; use column:kind, kind one of {FIELD_KINDS}"
+                )
+            kinds[pair[0]] = cast(FieldKind, pair[1])
+        schema = default_schema(kinds)
         if id_column and id_column not in df.columns:
             raise PrivacyError(f"unknown id column {id_column!r}")
         encoded = encode_table(df, schema, key, df[id_column] if id_column else None)
@@ -188,11 +242,18 @@ def encode(source, key_file, fields, id_column, new_key, output):  # type: ignor
 @privacy_cli.command()
 @click.argument("first", type=click.Path(path_type=Path))
 @click.argument("second", type=click.Path(path_type=Path))
-@click.option("--threshold", type=float, default=0.85, show_default=True)
+@click.option("--threshold", type=float, default=0.72, show_default=True)
 @click.option("--blocking", type=click.Choice(["auto", "none", "lsh"]), default="auto")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @click.option("--clusters", type=click.Path(path_type=Path), help="Also write cluster ids here.")
-def link(first, second, threshold, blocking, output, clusters):  # type: ignore[no-untyped-def]
+def link(
+    first: Path,
+    second: Path,
+    threshold: float,
+    blocking: Literal["auto", "none", "lsh"],
+    output: Path,
+    clusters: Path | None,
+) -> None:
     """Link two encoded files; write matched id pairs (and clusters), never identities."""
     from tessera.privacy.pprl.io import read_encoded
     from tessera.privacy.pprl.link import link as link_tables

@@ -10,8 +10,9 @@ afterwards, as post-processing, so they cost no budget.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import opendp.prelude as dp
@@ -42,7 +43,8 @@ def _values(column: pd.Series, max_values: int) -> list[list[str]]:
 def _noisy(counts: np.ndarray, sensitivity: int, epsilon: float) -> np.ndarray:
     space = (dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int))
     measurement = dp.m.make_laplace(*space, scale=sensitivity / epsilon)
-    if measurement.map(sensitivity) > epsilon * (1 + 1e-9):
+    privacy_map = cast(Callable[[int], float], measurement.map)
+    if privacy_map(sensitivity) > epsilon * (1 + 1e-9):
         raise PrivacyError("internal error: the noise does not meet the requested ε")
     return np.asarray(measurement([int(c) for c in counts]), dtype=np.int64)
 

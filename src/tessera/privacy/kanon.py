@@ -32,8 +32,8 @@ class KAnonSpec:
         quasi_identifiers: column → hierarchy; ``None`` infers one from the values.
         k: minimum equivalence-class size.
         sensitive: sensitive columns, reported (and constrained when ``l``/``t`` are set).
-        l: distinct l-diversity each class must reach on every sensitive column.
-        t: t-closeness bound (total variation distance) on every sensitive column.
+        l_diversity: distinct l-diversity each class must reach on every sensitive column.
+        t_closeness: t-closeness bound (total variation distance) on every sensitive column.
         max_suppression: the largest share of records that may be withheld.
         max_levels: column → highest level allowed (e.g. keep citizenship at region: 2).
     """
@@ -41,8 +41,8 @@ class KAnonSpec:
     quasi_identifiers: Mapping[str, Hierarchy | None]
     k: int
     sensitive: Sequence[str] = ()
-    l: int | None = None
-    t: float | None = None
+    l_diversity: int | None = None
+    t_closeness: float | None = None
     max_suppression: float = 0.05
     max_levels: Mapping[str, int] = field(default_factory=dict)
 
@@ -104,9 +104,9 @@ class _Search:
         self.seen.add(node)
         self.evaluated += 1
         spec, comp = self.spec, self.comp
-        if spec.l is not None or spec.t is not None:
+        if spec.l_diversity is not None or spec.t_closeness is not None:
             ids = _lattice.class_ids(self.columns, comp.qi_codes, node)
-            bad_rows = _lattice.violating(comp, ids, spec.k, spec.l, spec.t)
+            bad_rows = _lattice.violating(comp, ids, spec.k, spec.l_diversity, spec.t_closeness)
             classes = _lattice.Classes(np.arange(len(comp.weights)), comp.weights)
             bad = bad_rows
         else:
@@ -208,7 +208,11 @@ def k_anonymise(
         )
     node = best[1]
     bad = _lattice.violating(
-        comp, _lattice.class_ids(columns, comp.qi_codes, node), spec.k, spec.l, spec.t
+        comp,
+        _lattice.class_ids(columns, comp.qi_codes, node),
+        spec.k,
+        spec.l_diversity,
+        spec.t_closeness,
     )
     keep = ~bad[comp.row_index]
     out = df.loc[keep].copy()
@@ -216,7 +220,7 @@ def k_anonymise(
         labels = col.labels[level][col.maps[level][col.codes[keep]]]
         out[col.name] = pd.Series(labels, index=out.index).replace(MISSING, pd.NA)
     levels = {n: hierarchies[n].level_names[lv] for n, lv in zip(names, node, strict=True)}
-    search = {
+    search_info = {
         "nodes_total": len(nodes),
         "nodes_evaluated": search.evaluated,
         "seconds": round(time.perf_counter() - started, 4),
@@ -232,7 +236,7 @@ def k_anonymise(
             for col, c, lv in zip(columns, comp.qi_codes, node, strict=True)
         },
         population=None if population is None else _generalise(population, hierarchies, node),
-        search=search,
+        search=search_info,
     )
     return KAnonResult(out.reset_index(drop=True), levels, report)
 

@@ -69,7 +69,12 @@ def build_report(
         found = np.where(np.isnan(found), sizes, np.maximum(found, sizes))
         journalist = {**_risk(found), "basis": "population table"}
     report: dict[str, Any] = {
-        "model": {"k": spec.k, "l": spec.l, "t": spec.t, "max_suppression": spec.max_suppression},
+        "model": {
+            "k": spec.k,
+            "l": spec.l_diversity,
+            "t": spec.t_closeness,
+            "max_suppression": spec.max_suppression,
+        },
         "quasi_identifiers": qis,
         "sensitive": list(spec.sensitive),
         "records_in": records_in,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,8 @@ ALLOWED_HOSTS = env_list("TESSERA_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("TESSERA_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # First, so that its templates override allauth's (layout, login page).
+    "tessera.web",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -29,6 +32,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_htmx",
+    # Listed so that the API docs page uses its bundled Swagger UI, not the one from a CDN.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "tessera.tenancy",
@@ -36,9 +41,9 @@ INSTALLED_APPS = [
     "tessera.audit",
     "tessera.vault",
     "tessera.cases",
+    "tessera.releases",
     "tessera.consent",
     "tessera.exchange",
-    "tessera.web",
 ]
 
 MIDDLEWARE = [
@@ -49,8 +54,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "tessera.accounts.middleware.SessionTimeoutMiddleware",
+    "tessera.accounts.language.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After MessageMiddleware: ending a session tells the user why, with a message.
+    "tessera.accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -68,7 +75,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Our overrides of allauth's layouts must win over allauth's own, which APP_DIRS would
+        # find first (allauth is listed before tessera.web).
+        "DIRS": [PACKAGE_DIR / "web" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -131,7 +140,9 @@ ACCOUNT_ALLOW_SIGNUPS = (
 ACCOUNT_ADAPTER = "tessera.accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# allauth: False switches every limit off; a dict (even an empty one) is merged into its defaults.
+ACCOUNT_RATE_LIMITS: dict[str, str] | Literal[False] = {"login_failed": "10/m/ip,5/5m/key"}
+MFA_ADAPTER = "tessera.accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Tessera"
 MFA_PASSKEY_LOGIN_ENABLED = False
@@ -143,6 +154,7 @@ AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "login"
+AXES_USERNAME_CALLABLE = "tessera.accounts.lockout.login_name"
 
 # --- Sessions: 30 minutes idle, 12 hours absolute (enforced by SessionTimeoutMiddleware). ---
 TESSERA_SESSION_IDLE_SECONDS = env_int("TESSERA_SESSION_IDLE_SECONDS", 30 * 60)
@@ -209,3 +221,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("TESSERA_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# --- API ---
+NINJA_PAGINATION_PER_PAGE = 25
+NINJA_PAGINATION_MAX_LIMIT = 100

@@ -23,7 +23,9 @@ else:
 # Argon2 is deliberately slow; tests exercise hashing through a fast hasher.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AXES_ENABLED = False  # enabled explicitly by the lockout tests
-ACCOUNT_RATE_LIMITS = {}
+# False, not {}: allauth reads an empty dict as "use the defaults", whose counters live in the
+# cache and so would carry over from one test to the next.
+ACCOUNT_RATE_LIMITS = False
 
 # A fixed test master key (32 zero-free bytes, base64) so tests never touch the filesystem.
 TESSERA_MASTER_KEY = "dGVzc2VyYS10ZXN0LW1hc3Rlci1rZXktMzItYnl0ZXM="
@@ -34,3 +36,5 @@ STORAGES = {
 }
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+# Static files come from the apps' folders (WhiteNoise's finders); there is nothing collected.
+STATIC_ROOT = None  # type: ignore[assignment]

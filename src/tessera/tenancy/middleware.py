@@ -17,6 +17,14 @@ from tessera.tenancy.context import org_context
 from tessera.tenancy.models import Membership
 
 SESSION_ORG_KEY = "tessera_org_id"
+# API tokens authenticate the API only. Elsewhere an Authorization header is not ours (a proxy's
+# Basic auth, say) and is ignored: a token must not open the web pages, whose forms skip CSRF for
+# token requests, and from which it could mint itself successors.
+API_PATH_PREFIX = "/api/"
+
+
+def uses_api_token(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PATH_PREFIX) and "Authorization" in request.headers
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -46,7 +54,7 @@ class OrgMiddleware:
         request.membership = None  # type: ignore[attr-defined]
         request.memberships = []  # type: ignore[attr-defined]
         request.api_token = None  # type: ignore[attr-defined]
-        authorization = request.headers.get("Authorization", "")
+        authorization = request.headers.get("Authorization", "") if uses_api_token(request) else ""
         if authorization:
             scheme, _, raw = authorization.partition(" ")
             if scheme.lower() != "bearer" or not raw.strip():

@@ -34,6 +34,7 @@ class Perm(StrEnum):
     MANAGE_ORG = "org.manage"
     EXPORT_IDENTIFYING = "exchange.export_identifying"
     IMPORT_DATA = "exchange.import"
+    APPROVE_RELEASE = "insights.approve_release"
 
 
 _CASEWORK = {
@@ -49,6 +50,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.SUPERVISOR: frozenset(
         _CASEWORK
         | {Perm.APPROVE_CLOSURE, Perm.HANDLE_CONTACTS, Perm.VIEW_AGGREGATES, Perm.VIEW_AUDIT}
+        | {Perm.APPROVE_RELEASE}
         | {Perm.VIEW_RESTRICTED, Perm.ASSIGN_CASES}
         | {Perm.IMPORT_DATA, Perm.EXPORT_IDENTIFYING}
     ),

@@ -34,6 +34,9 @@ def add_member(*, org: Organisation, user: User, role: str, team: str = "") -> M
         raise ValidationError(
             {"role": f"Unknown role {role!r}; choose one of {', '.join(Role.values)}."}
         )
+    existing = Membership.objects.filter(user=user, org=org).first()
+    if existing and (existing.role, existing.team, existing.is_active) == (role, team, True):
+        return existing  # nothing changes, so nothing is audited
     with org_context(org), transaction.atomic():
         membership, created = Membership.objects.update_or_create(
             user=user, org=org, defaults={"role": role, "team": team, "is_active": True}

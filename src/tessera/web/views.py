@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -11,8 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language as django_set_language
 
-from tessera.accounts.models import ApiToken
+from tessera.accounts.models import ApiToken, User
+from tessera.accounts.services import set_preferred_language
 from tessera.accounts.tokens import create_token, revoke_token
 from tessera.audit.models import AuditEvent
 from tessera.tenancy.http import OrgRequest
@@ -33,6 +36,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@public
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The footer switcher: Django's cookie-setting view, and the choice saved on the user."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if isinstance(request.user, User) and language in dict(settings.LANGUAGES):
+        set_preferred_language(user=request.user, language=language)
+    return response
 
 
 @requires_login

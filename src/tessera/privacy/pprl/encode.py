@@ -75,7 +75,8 @@ class _FieldHasher:
         self.token_ids: dict[str, int] = {}
 
     def _positions(self, token: str) -> list[int]:
-        needed, block, found = self.spec.bits_per_token, 0, []
+        needed, block = self.spec.bits_per_token, 0
+        found: list[int] = []
         while len(found) < needed:
             digest = hmac.digest(self.key, f"{block}\x1f{token}".encode(), hashlib.sha256)
             words = np.frombuffer(digest, dtype=np.uint16)
@@ -99,12 +100,12 @@ class _FieldHasher:
         total = int(row_lengths.sum())
         rows = np.repeat(np.arange(len(codes)), row_lengths)
         starts = np.repeat(offsets[codes] - (np.cumsum(row_lengths) - row_lengths), row_lengths)
-        tokens = flat[starts + np.arange(total)]
+        token_index = flat[starts + np.arange(total)]
         by_token = sorted(self.token_ids, key=self.token_ids.__getitem__)
         table = np.array([self._positions(t) for t in by_token], dtype=np.int64)
         table = table.reshape(len(by_token), self.spec.bits_per_token)
         bpt = self.spec.bits_per_token
-        return np.repeat(rows, bpt), table[tokens].ravel()
+        return np.repeat(rows, bpt), table[token_index].ravel()
 
 
 @dataclass
@@ -116,7 +117,7 @@ class EncodedTable:
 
     @property
     def n_bits(self) -> int:
-        return self.bits.shape[1] * 64
+        return int(self.bits.shape[1]) * 64
 
 
 def encode(
@@ -142,12 +143,16 @@ def encode(
     dense = np.zeros((n, schema.length), dtype=bool)
     flat = dense.reshape(-1)
     for spec in schema.fields:
-        values = df[spec.column].astype("string").str.strip().replace("", pd.NA)
+        stripped = df[spec.column].astype("string").str.strip()
+        values = stripped.mask(stripped == "")
         rows, cols = _FieldHasher(spec, key, schema.length).flat_positions(values)
         flat[rows * schema.length + cols] = True
     for _ in range(schema.xor_folds):
         half = dense.shape[1] // 2
         dense = dense[:, :half] ^ dense[:, half:]
+    if schema.flip > 0:
+        noise = np.random.default_rng(np.frombuffer(key.derive("flip"), dtype=np.uint32))
+        dense ^= noise.random(dense.shape, dtype=np.float32) < schema.flip
     if schema.balance:
         dense = np.concatenate([dense, ~dense], axis=1)
     order = np.random.default_rng(np.frombuffer(key.derive("permutation"), dtype=np.uint32))

@@ -19,8 +19,8 @@ from tessera.privacy.pprl.encode import Bits, EncodedTable
 
 IntArray = npt.NDArray[np.int64]
 _BLOCK_ROWS = 128
-_LSH_TABLES = 16
-_LSH_BITS = 12
+_LSH_TABLES = 48
+_LSH_BITS = 11
 
 
 def _all_pairs(
@@ -66,7 +66,9 @@ def _lsh_candidates(a: Bits, b: Bits, seed: int = 0) -> tuple[IntArray, IntArray
     return pairs // len(b), pairs % len(b)
 
 
-def _scored(a: Bits, b: Bits, i: IntArray, j: IntArray, threshold: float):  # type: ignore[no-untyped-def]
+def _scored(
+    a: Bits, b: Bits, i: IntArray, j: IntArray, threshold: float
+) -> tuple[IntArray, IntArray, npt.NDArray[np.float64], int]:
     common = np.zeros(len(i), dtype=np.int64)
     for start in range(0, len(i), 1 << 18):
         sl = slice(start, start + (1 << 18))
@@ -103,7 +105,7 @@ def _one_to_one(i: IntArray, j: IntArray, s: npt.NDArray[np.float64]) -> npt.NDA
 def link(
     a: EncodedTable,
     b: EncodedTable,
-    threshold: float = 0.85,
+    threshold: float = 0.72,
     *,
     one_to_one: bool = True,
     blocking: Literal["auto", "none", "lsh"] = "auto",

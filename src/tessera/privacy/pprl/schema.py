@@ -11,6 +11,7 @@ from typing import Any, Literal
 from tessera.privacy.errors import PrivacyError
 
 FieldKind = Literal["name", "date", "phone", "text"]
+FIELD_KINDS: tuple[FieldKind, ...] = ("name", "date", "phone", "text")
 MIN_IDENTIFIERS = 3
 
 
@@ -33,12 +34,15 @@ class ClkSchema:
         length: bits before balancing; balancing doubles it.
         balance: append the complement so every encoding has the same Hamming weight.
         xor_folds: fold the filter in half this many times (an alternative hardening).
+        flip: probability with which each bit is flipped (BLIP, keyed randomised response)
+            before balancing; it blurs the similarity graph that graph-matching attacks use.
     """
 
     fields: Sequence[FieldSpec]
     length: int = 512
     balance: bool = True
     xor_folds: int = 0
+    flip: float = 0.1
     allow_few_fields: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -48,6 +52,8 @@ class ClkSchema:
             )
         if self.length % 64 or self.length <= 0:
             raise PrivacyError("length must be a positive multiple of 64")
+        if not 0 <= self.flip < 0.5:
+            raise PrivacyError("flip must be in [0, 0.5)")
         if self.length >> self.xor_folds < 64:
             raise PrivacyError("too many xor folds for this length")
 
@@ -63,7 +69,7 @@ def default_schema(columns: Mapping[str, FieldKind]) -> ClkSchema:
     return ClkSchema([FieldSpec(c, k, bits[k]) for c, k in columns.items()])
 
 
-_KINDS = {"date": "date", "phone": "phone"}
+_KINDS: dict[str, FieldKind] = {"date": "date", "phone": "phone"}
 
 
 def schema_from_clkhash(document: Mapping[str, Any] | Path) -> ClkSchema:
@@ -84,13 +90,13 @@ def schema_from_clkhash(document: Mapping[str, Any] | Path) -> ClkSchema:
         hashing = feature.get("hashing", {})
         comparison = hashing.get("comparison", {})
         strategy = hashing.get("strategy", {})
-        kind = _KINDS.get(feature.get("format", {}).get("type", ""), "text")
+        kind: FieldKind = _KINDS.get(feature.get("format", {}).get("type", ""), "text")
         if "name" in feature["identifier"].lower():
             kind = "name"
         fields.append(
             FieldSpec(
                 column=feature["identifier"],
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 bits_per_token=int(strategy.get("bitsPerToken", 10)),
                 q=int(comparison.get("n", 2)),
             )
