@@ -95,6 +95,69 @@ if HAVE_NUMBA:
         return found
 
     @_jit
+    def _pairs_kernel8(
+        a: Any,
+        b: Any,
+        offset_a: Any,
+        offset_b: Any,
+        weight_a: Any,
+        weight_b: Any,
+        scale: float,
+        threshold: float,
+        out_i: Any,
+        out_j: Any,
+        out_c: Any,
+    ) -> int:
+        """:func:`_pairs_kernel` for exactly 8 words and an even number of A records.
+
+        Two A records (16 words in registers) share each load of a B record.
+        """
+        n_a, n_b = a.shape[0], b.shape[0]
+        capacity = out_i.shape[0]
+        found = 0
+        for j0 in range(0, n_b, _TILE_B):
+            j1 = min(j0 + _TILE_B, n_b)
+            for i in range(0, n_a, 2):
+                x0, x1, x2, x3 = a[i, 0], a[i, 1], a[i, 2], a[i, 3]
+                x4, x5, x6, x7 = a[i, 4], a[i, 5], a[i, 6], a[i, 7]
+                y0, y1, y2, y3 = a[i + 1, 0], a[i + 1, 1], a[i + 1, 2], a[i + 1, 3]
+                y4, y5, y6, y7 = a[i + 1, 4], a[i + 1, 5], a[i + 1, 6], a[i + 1, 7]
+                for j in range(j0, j1):
+                    b0, b1, b2, b3 = b[j, 0], b[j, 1], b[j, 2], b[j, 3]
+                    b4, b5, b6, b7 = b[j, 4], b[j, 5], b[j, 6], b[j, 7]
+                    c0 = (
+                        _popcount(x0 & b0)
+                        + _popcount(x1 & b1)
+                        + _popcount(x2 & b2)
+                        + _popcount(x3 & b3)
+                        + _popcount(x4 & b4)
+                        + _popcount(x5 & b5)
+                        + _popcount(x6 & b6)
+                        + _popcount(x7 & b7)
+                    )
+                    c1 = (
+                        _popcount(y0 & b0)
+                        + _popcount(y1 & b1)
+                        + _popcount(y2 & b2)
+                        + _popcount(y3 & b3)
+                        + _popcount(y4 & b4)
+                        + _popcount(y5 & b5)
+                        + _popcount(y6 & b6)
+                        + _popcount(y7 & b7)
+                    )
+                    s0 = offset_a[i] + offset_b[j] + scale * c0
+                    if 2.0 * s0 >= threshold * (weight_a[i] + weight_b[j]):
+                        if found < capacity:
+                            out_i[found], out_j[found], out_c[found] = i, j, s0
+                        found += 1
+                    s1 = offset_a[i + 1] + offset_b[j] + scale * c1
+                    if 2.0 * s1 >= threshold * (weight_a[i + 1] + weight_b[j]):
+                        if found < capacity:
+                            out_i[found], out_j[found], out_c[found] = i + 1, j, s1
+                        found += 1
+        return found
+
+    @_jit
     def _listed_kernel(a: Any, b: Any, i: Any, j: Any, out: Any) -> None:
         n_words = a.shape[1]
         for k in range(i.shape[0]):
@@ -126,7 +189,10 @@ def complement_halves(
         return None
     columns = np.unpackbits(bits.view(np.uint8), axis=1).T.copy()  # positions x records
     n_pos = columns.shape[0]
-    sample = np.packbits(columns[:, : min(4096, columns.shape[1])], axis=1)
+    rows = min(4096, columns.shape[1] - columns.shape[1] % 8)  # whole bytes: no padding bits
+    if rows < 64:
+        return None
+    sample = np.packbits(columns[:, :rows], axis=1)
     signature = {row.tobytes(): p for p, row in enumerate(sample)}
     if len(signature) != n_pos:
         return None
@@ -165,21 +231,28 @@ def all_pairs(
         out_i = np.empty(capacity, dtype=np.int64)
         out_j = np.empty(capacity, dtype=np.int64)
         out_c = np.empty(capacity, dtype=np.float64)
-        found = int(
-            _pairs_kernel(
-                np.ascontiguousarray(work_a),
-                np.ascontiguousarray(work_b),
-                offset_a,
-                offset_b,
-                weight_a,
-                weight_b,
-                scale,
-                float(threshold),
-                out_i,
-                out_j,
-                out_c,
+        even = len(a) - len(a) % 2 if work_a.shape[1] == 8 else 0
+        found = 0
+        for kernel, rows in ((_pairs_kernel8, slice(0, even)), (_pairs_kernel, slice(even, None))):
+            if rows.start == len(a):
+                continue
+            part = int(
+                kernel(
+                    np.ascontiguousarray(work_a[rows]),
+                    np.ascontiguousarray(work_b),
+                    offset_a[rows],
+                    offset_b,
+                    weight_a[rows],
+                    weight_b,
+                    scale,
+                    float(threshold),
+                    out_i[found:],
+                    out_j[found:],
+                    out_c[found:],
+                )
             )
-        )
+            out_i[found : found + part] += rows.start
+            found += part
         if found <= capacity:
             break
         capacity = found
