@@ -137,6 +137,15 @@ def bench_pprl() -> dict[str, object]:
             "comparisons_per_s_wall": round(1e8 / (time.perf_counter() - start)),
             "comparisons_per_s_cpu": round(1e8 / (time.process_time() - cpu)),
         }
+    sub_ea = type(ea)(ea.ids[:10_000], sub_a)
+    sub_eb = type(eb)(eb.ids[:10_000], sub_b)
+    start, cpu = time.perf_counter(), time.process_time()
+    linked = link(sub_ea, sub_eb, 0.72, blocking="none")
+    kernel["link_end_to_end"] = {
+        "comparisons": linked.comparisons,
+        "comparisons_per_s_wall": round(linked.comparisons / (time.perf_counter() - start)),
+        "comparisons_per_s_cpu": round(linked.comparisons / (time.process_time() - cpu)),
+    }
     small_a, small_b = generate_people(5000, overlap=0.5, typo_rate=0.3, seed=2)
     es = [encode(t, default_schema(people), key, t["person"]) for t in (small_a, small_b)]  # type: ignore[arg-type]
     typo = {}
