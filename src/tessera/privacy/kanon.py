@@ -221,8 +221,7 @@ def k_anonymise(
     groups = pd.factorize(chosen[comp.row_index][keep])[0]
     out = df.loc[keep].copy()
     for col, level in zip(columns, node, strict=True):
-        labels = col.labels[level][col.maps[level][col.codes[keep]]]
-        out[col.name] = pd.Series(labels, index=out.index).replace(MISSING, pd.NA)
+        out[col.name] = _labels(col, level, col.codes[keep], out.index)
     levels = {n: hierarchies[n].level_names[lv] for n, lv in zip(names, node, strict=True)}
     search_info = {
         "method": "lattice",
@@ -245,6 +244,15 @@ def k_anonymise(
         groups=groups,
     )
     return KAnonResult(out.reset_index(drop=True), levels, report)
+
+
+def _labels(
+    col: _lattice.EncodedColumn, level: int, codes: np.ndarray, index: pd.Index
+) -> pd.Series:
+    """Generalised labels of ``codes`` at ``level``; the missing label becomes ``pd.NA``."""
+    table = col.labels[level].copy()
+    table[table == MISSING] = pd.NA
+    return pd.Series(table[col.maps[level][codes]], index=index, dtype=object)
 
 
 def _generalise(
