@@ -122,3 +122,32 @@ def test_bad_requests_raise_a_clear_error(
 def test_an_empty_table_is_refused() -> None:
     with pytest.raises(PrivacyError, match="empty"):
         k_anonymise(pd.DataFrame({"age": []}), KAnonSpec({"age": None}, k=2))
+
+
+def test_mondrian_release_is_k_anonymous_without_suppression(cases: pd.DataFrame) -> None:
+    spec = _spec(CASE_QIS, 11, sensitive=["means_of_control"], method="mondrian")
+    result = k_anonymise(cases, spec)
+    assert result.report["records_suppressed"] == 0
+    assert class_sizes(result.data, CASE_QIS).min() >= 11
+    assert result.report["smallest_class"] >= 11
+    assert result.report["search"]["method"] == "mondrian"
+    lattice = k_anonymise(cases, _spec(CASE_QIS, 11, sensitive=["means_of_control"]))
+    assert lattice.report["search"]["method"] == "lattice"
+
+
+def test_mondrian_keeps_l_diversity_and_refuses_t_closeness(cases: pd.DataFrame) -> None:
+    spec = _spec(CASE_QIS[:4], 5, sensitive=["means_of_control"], l_diversity=3, method="mondrian")
+    result = k_anonymise(cases, spec)
+    assert result.report["sensitive_checks"]["means_of_control"]["l_diversity"] >= 3
+    with pytest.raises(PrivacyError, match="mondrian supports"):
+        k_anonymise(cases, _spec(CASE_QIS[:2], 5, t_closeness=0.3, method="mondrian"))
+
+
+def test_vectorised_date_generalisation_matches_cell_by_cell() -> None:
+    from tessera.privacy.hierarchies import DateHierarchy
+
+    values = ["2019-03-04", "", "2020-12-31", "2005-01-01", "2019-03-04"]
+    hierarchy = DateHierarchy()
+    for level in range(hierarchy.height + 1):
+        want = [hierarchy.generalise(v, level) for v in values]
+        assert hierarchy.generalise_many(values, level) == want

@@ -46,3 +46,17 @@ def test_pattern_mining_attack_reidentifies_at_most_one_percent(plain: pd.DataFr
     schema = default_schema(PEOPLE)
     sample = plain.head(500)
     assert pattern_mining_attack(sample, encode(sample, schema, KEY).bits, schema) <= 0.01
+
+
+def test_mined_groups_are_snapshots_not_the_final_state_of_each_seed() -> None:
+    import numpy as np
+
+    from tessera.privacy.pprl.redteam import _closed_itemsets
+
+    rng = np.random.default_rng(0)
+    matrix = rng.random((200, 40)) < 0.2
+    matrix[:30, :5] = True  # a planted token: 30 records share positions 0-4
+    groups = _closed_itemsets(matrix, 10, 0.1)
+    signatures = [np.packbits(g).tobytes() for g in groups]
+    assert len(set(signatures)) == len(signatures)
+    assert any(g[:30].all() and g.sum() <= 35 for g in groups)

@@ -80,3 +80,21 @@ def test_a_column_without_a_public_key_set_is_refused_unless_opted_in(
 ) -> None:
     with pytest.raises(PrivacyError, match="no public key set"):
         synthesise(table, epsilon=1.0)
+
+
+def test_mst_selection_spends_exactly_the_budget_and_keeps_the_domain(
+    table: pd.DataFrame,
+) -> None:
+    result = synthesise(
+        table,
+        epsilon=2.0,
+        rng=np.random.default_rng(4),
+        categories_from_data=True,
+        select=(0.1, 0.1),
+        extra_pairs=1,
+    )
+    # 3 + 1 pairs measured with 80% of rho.
+    assert result.sigma == pytest.approx(np.sqrt(4 / (2 * 0.8 * result.rho)))
+    assert abs(len(result.data) - len(table)) / len(table) < 0.02
+    for column in table.columns:
+        assert set(result.data[column].dropna()) <= set(table[column].dropna())

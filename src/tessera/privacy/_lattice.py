@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from tessera.privacy.hierarchies import MISSING, Hierarchy
+from tessera.privacy.hierarchies import MISSING, TOP, Hierarchy
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -51,7 +51,12 @@ def encode_column(name: str, values: pd.Series, hierarchy: Hierarchy) -> Encoded
     maps, labels, losses = [], [], []
     denominator = max(len(uniques_list) - 1, 1)
     for level in range(hierarchy.height + 1):
-        generalised = [hierarchy.generalise(u, level) for u in uniques_list]
+        if level == 0:
+            generalised = uniques_list
+        elif level >= hierarchy.height:
+            generalised = [TOP] * len(uniques_list)
+        else:
+            generalised = hierarchy.generalise_many(uniques_list, level)
         gen_codes, gen_labels = pd.factorize(pd.Series(generalised, dtype=object), sort=True)
         leaves = np.bincount(gen_codes, minlength=len(gen_labels))
         maps.append(gen_codes.astype(np.int64))

@@ -48,6 +48,10 @@ class Hierarchy:
         parts = {self._map(part.strip(), level) for part in value.split(SEPARATOR)}
         return SEPARATOR.join(sorted(parts))
 
+    def generalise_many(self, values: Sequence[str], level: int) -> list[str]:
+        """:meth:`generalise` of many cells (subclasses may vectorise)."""
+        return [self.generalise(v, level) for v in values]
+
     def validate(self, values: Sequence[str], column: str) -> None:
         """Raise PrivacyError naming the column if some value cannot be generalised."""
         for value in values:
@@ -156,6 +160,25 @@ class DateHierarchy(Hierarchy):
     band_years: int = 5
     level_names: tuple[str, ...] = ("date", "month", "year", "years", "suppressed")
 
+    def generalise_many(self, values: Sequence[str], level: int) -> list[str]:
+        """Vectorised for single dates (one pandas parse for all); else cell by cell."""
+        if level == 0 or level >= self.height or any(SEPARATOR in v for v in values):
+            return super().generalise_many(values, level)
+        present = [v for v in values if v != MISSING]
+        stamps = pd.to_datetime(pd.Series(present, dtype=object), errors="coerce", format="mixed")
+        if stamps.isna().any():
+            return super().generalise_many(values, level)
+        year = stamps.dt.year.to_numpy()
+        if level == 1:
+            labels = [f"{y:04d}-{m:02d}" for y, m in zip(year, stamps.dt.month, strict=True)]
+        elif level == 2:
+            labels = [f"{y:04d}" for y in year]
+        else:
+            start = year - year % self.band_years
+            labels = [f"{s}-{s + self.band_years - 1}" for s in start]
+        found = iter(labels)
+        return [MISSING if v == MISSING else next(found) for v in values]
+
     def _map(self, element: str, level: int) -> str:
         stamp = _parse_date(element)
         if level == 1:
@@ -224,7 +247,8 @@ def hierarchy_from_config(config: Mapping[str, Any]) -> Hierarchy:
 
 def infer_hierarchy(values: pd.Series) -> Hierarchy:
     """Pick a hierarchy for a column from its values: numbers, countries, dates or categories."""
-    sample = [v for v in values.dropna().astype(str).unique()[:200] if v]
+    sample = [str(v) for v in pd.unique(values.dropna())[:200]]
+    sample = [v for v in sample if v]
     elements = [p.strip() for v in sample for p in v.split(SEPARATOR)]
     if not elements:
         return SuppressionHierarchy()

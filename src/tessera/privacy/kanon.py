@@ -13,12 +13,12 @@ import itertools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from tessera.privacy import _lattice
+from tessera.privacy import _lattice, _mondrian
 from tessera.privacy.errors import PrivacyError
 from tessera.privacy.hierarchies import MISSING, Hierarchy, infer_hierarchy
 from tessera.privacy.kanon_report import build_report
@@ -36,6 +36,9 @@ class KAnonSpec:
         t_closeness: t-closeness bound (total variation distance) on every sensitive column.
         max_suppression: the largest share of records that may be withheld.
         max_levels: column → highest level allowed (e.g. keep citizenship at region: 2).
+        method: ``lattice`` (one level per column, optimal by branch and bound) or
+            ``mondrian`` (local recoding: each class gets the most specific common labels;
+            no suppression; ``max_levels`` and ``t_closeness`` are not supported).
     """
 
     quasi_identifiers: Mapping[str, Hierarchy | None]
@@ -45,6 +48,7 @@ class KAnonSpec:
     t_closeness: float | None = None
     max_suppression: float = 0.05
     max_levels: Mapping[str, int] = field(default_factory=dict)
+    method: Literal["lattice", "mondrian"] = "lattice"
 
 
 @dataclass
@@ -70,6 +74,8 @@ def _check(df: pd.DataFrame, spec: KAnonSpec) -> None:
         raise PrivacyError(f"k={spec.k} is larger than the data ({len(df)} rows)")
     if not 0 <= spec.max_suppression < 1:
         raise PrivacyError("max_suppression must be in [0, 1)")
+    if spec.method == "mondrian" and (spec.t_closeness is not None or spec.max_levels):
+        raise PrivacyError("mondrian supports k and l-diversity only (no t, no max_levels)")
 
 
 class _Search:
@@ -182,6 +188,8 @@ def k_anonymise(
         [float(np.dot(comp.weights, loss[c])) / total for loss in col.unique_loss]
         for col, c in zip(columns, comp.qi_codes, strict=True)
     ]
+    if spec.method == "mondrian":
+        return _mondrian_release(df, spec, names, hierarchies, columns, comp, started)
     tops = [min(hierarchies[n].height, spec.max_levels.get(n, 99)) for n in names]
     nodes = list(itertools.product(*[range(t + 1) for t in tops]))
     bound = {node: float(np.mean([col_loss[j][lv] for j, lv in enumerate(node)])) for node in nodes}
@@ -207,20 +215,16 @@ def k_anonymise(
             "raise max_suppression or allow higher levels"
         )
     node = best[1]
-    bad = _lattice.violating(
-        comp,
-        _lattice.class_ids(columns, comp.qi_codes, node),
-        spec.k,
-        spec.l_diversity,
-        spec.t_closeness,
-    )
+    chosen = _lattice.class_ids(columns, comp.qi_codes, node)
+    bad = _lattice.violating(comp, chosen, spec.k, spec.l_diversity, spec.t_closeness)
     keep = ~bad[comp.row_index]
+    groups = pd.factorize(chosen[comp.row_index][keep])[0]
     out = df.loc[keep].copy()
     for col, level in zip(columns, node, strict=True):
-        labels = col.labels[level][col.maps[level][col.codes[keep]]]
-        out[col.name] = pd.Series(labels, index=out.index).replace(MISSING, pd.NA)
+        out[col.name] = _labels(col, level, col.codes[keep], out.index)
     levels = {n: hierarchies[n].level_names[lv] for n, lv in zip(names, node, strict=True)}
     search_info = {
+        "method": "lattice",
         "nodes_total": len(nodes),
         "nodes_evaluated": search.evaluated,
         "seconds": round(time.perf_counter() - started, 4),
@@ -237,8 +241,18 @@ def k_anonymise(
         },
         population=None if population is None else _generalise(population, hierarchies, node),
         search=search_info,
+        groups=groups,
     )
     return KAnonResult(out.reset_index(drop=True), levels, report)
+
+
+def _labels(
+    col: _lattice.EncodedColumn, level: int, codes: np.ndarray, index: pd.Index
+) -> pd.Series:
+    """Generalised labels of ``codes`` at ``level``; the missing label becomes ``pd.NA``."""
+    table = col.labels[level].copy()
+    table[table == MISSING] = pd.NA
+    return pd.Series(table[col.maps[level][codes]], index=index, dtype=object)
 
 
 def _generalise(
@@ -253,3 +267,61 @@ def _generalise(
         mapping = {u: hierarchy.generalise(u, level) for u in text.unique()}
         out[name] = text.map(mapping).replace(MISSING, pd.NA)
     return out
+
+
+def _mondrian_release(
+    df: pd.DataFrame,
+    spec: KAnonSpec,
+    names: list[str],
+    hierarchies: Mapping[str, Hierarchy],
+    columns: list[_lattice.EncodedColumn],
+    comp: _lattice.Compressed,
+    started: float,
+) -> KAnonResult:
+    parts = _mondrian.partition(columns, comp, spec.k, spec.l_diversity)
+    levels = _mondrian.recode_levels(columns, comp, parts)
+    row_levels = levels[comp.row_index]
+    out = df.copy()
+    total = float(len(df))
+    column_loss, used = {}, {}
+    for j, col in enumerate(columns):
+        labels = np.empty(len(df), dtype=object)
+        loss = np.zeros(len(df))
+        for level in np.unique(row_levels[:, j]).tolist():
+            rows = row_levels[:, j] == level
+            gen = col.maps[level][col.codes[rows]]
+            labels[rows] = col.labels[level][gen]
+            loss[rows] = col.unique_loss[level][col.codes[rows]]
+        out[col.name] = pd.Series(labels, index=out.index, dtype=object).replace(MISSING, pd.NA)
+        column_loss[col.name] = float(loss.sum()) / total
+        shares = np.bincount(row_levels[:, j], minlength=len(col.maps)) / total
+        names_j = hierarchies[col.name].level_names
+        used[col.name] = {names_j[lv]: round(float(x), 4) for lv, x in enumerate(shares) if x}
+    groups = pd.factorize(
+        _lattice.combine(
+            [
+                (
+                    pd.factorize(out[c].astype("string").fillna(MISSING))[0].astype(np.int64),
+                    len(df) + 1,
+                )
+                for c in names
+            ]
+        )[0]
+    )[0]
+    levels_out = {n: "local recoding" for n in names}
+    report = build_report(
+        out.reset_index(drop=True),
+        spec=spec,
+        records_in=len(df),
+        levels=levels_out,
+        column_loss=column_loss,
+        population=None,
+        search={
+            "method": "mondrian",
+            "partitions": int(parts.max()) + 1,
+            "level_shares": used,
+            "seconds": round(time.perf_counter() - started, 4),
+        },
+        groups=groups,
+    )
+    return KAnonResult(out.reset_index(drop=True), levels_out, report)

@@ -20,12 +20,19 @@ def class_sizes(data: pd.DataFrame, columns: list[str]) -> pd.Series:
     return keys.groupby(columns, dropna=False)[columns[0]].transform("size").astype(float)
 
 
-def sensitive_checks(data: pd.DataFrame, qis: list[str], sensitive: str) -> dict[str, float]:
-    """Distinct l-diversity (smallest) and t-closeness (largest distance) of one column."""
+def sensitive_checks(
+    data: pd.DataFrame, qis: list[str], sensitive: str, groups: np.ndarray | None = None
+) -> dict[str, float]:
+    """Distinct l-diversity (smallest) and t-closeness (largest distance) of one column.
+
+    ``groups`` (class id of each row of ``data``), when the caller already knows it, saves
+    grouping the generalised text again.
+    """
     if data.empty:
         return {"l_diversity": 0, "t_closeness": 0.0}
-    keys = data[qis].astype("string").fillna("\x00")
-    groups = keys.groupby(qis, dropna=False).ngroup().to_numpy()
+    if groups is None:
+        keys = data[qis].astype("string").fillna("\x00")
+        groups = keys.groupby(qis, dropna=False).ngroup().to_numpy()
     values, _ = pd.factorize(data[sensitive].astype("string").fillna("\x00"))
     n_groups, n_values = int(groups.max()) + 1, int(values.max()) + 1
     table = np.bincount(groups * n_values + values, minlength=n_groups * n_values)
@@ -52,10 +59,17 @@ def build_report(
     column_loss: Mapping[str, float],
     population: pd.DataFrame | None,
     search: Mapping[str, Any],
+    groups: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Assemble the report: parameters, suppression, risks, information loss, l and t checks."""
+    """Assemble the report: parameters, suppression, risks, information loss, l and t checks.
+
+    ``groups``: the dense class id of each row of ``data``, if known (else grouped from text).
+    """
     qis = list(spec.quasi_identifiers)
-    sizes = class_sizes(data, qis).to_numpy()
+    if groups is not None and len(groups):
+        sizes = np.bincount(groups)[groups].astype(float)
+    else:
+        sizes = class_sizes(data, qis).to_numpy()
     prosecutor = _risk(sizes)
     if population is None:
         journalist = {**prosecutor, "basis": "no population table given: upper bound"}
@@ -89,5 +103,5 @@ def build_report(
         "search": dict(search),
     }
     report["information_loss"]["mean"] = round(float(np.mean(list(column_loss.values()))), 6)
-    report["sensitive_checks"] = {s: sensitive_checks(data, qis, s) for s in spec.sensitive}
+    report["sensitive_checks"] = {s: sensitive_checks(data, qis, s, groups) for s in spec.sensitive}
     return report

@@ -59,31 +59,41 @@ def _closed_itemsets(matrix: BoolMatrix, min_count: float, drop: float) -> list[
 
     From each seed the group grows by the position that keeps most of its records; it is closed
     (a candidate token) when every further position would lose more than ``drop`` of them.
+    All seeds grow at once (one matrix product per step); the groups are returned in the
+    order a seed-by-seed walk would find them.
     """
     columns = matrix.T.astype(np.float32)
+    seeds = np.flatnonzero(matrix.sum(axis=0) >= min_count)
+    holders = matrix[:, seeds].copy()  # records x seeds
+    size = np.ones(len(seeds), dtype=np.int64)
+    active = np.ones(len(seeds), dtype=bool)
+    found: list[tuple[int, int, BoolMatrix]] = []
+    step = 0
+    while active.any():
+        live = np.flatnonzero(active)
+        h = holders[:, live].sum(axis=0).astype(np.float64)
+        overlap = columns @ holders[:, live].astype(np.float32)  # positions x live seeds
+        overlap[overlap >= h[None, :]] = -1
+        q = overlap.argmax(axis=0)
+        best = overlap[q, np.arange(len(live))]
+        grow = best >= (1 - drop) * h
+        closed = ~grow
+        for k in np.flatnonzero(closed & (size[live] >= 2)):
+            found.append((int(live[k]), step, holders[:, live[k]].copy()))
+        stop = closed & (best < min_count)
+        active[live[stop]] = False
+        extend = ~stop
+        cols = live[extend]
+        holders[:, cols] &= matrix[:, q[extend]]
+        size[cols] += 1
+        step += 1
     seen: set[bytes] = set()
     out: list[BoolMatrix] = []
-    for seed in np.flatnonzero(matrix.sum(axis=0) >= min_count):
-        holders = matrix[:, seed].copy()
-        size = 1
-        while True:
-            h = float(holders.sum())
-            overlap = columns @ holders.astype(np.float32)
-            overlap[overlap >= h] = -1
-            q = int(np.argmax(overlap))
-            if overlap[q] >= (1 - drop) * h:
-                holders &= matrix[:, q]
-                size += 1
-                continue
-            if size >= 2:
-                signature = np.packbits(holders).tobytes()
-                if signature not in seen:
-                    seen.add(signature)
-                    out.append(holders)
-            if overlap[q] < min_count:
-                break
-            holders &= matrix[:, q]
-            size += 1
+    for _, _, group in sorted(found, key=lambda item: (item[0], item[1])):
+        signature = np.packbits(group).tobytes()
+        if signature not in seen:
+            seen.add(signature)
+            out.append(group)
     return out
 
 

@@ -76,7 +76,7 @@ def schema_from_clkhash(document: Mapping[str, Any] | Path) -> ClkSchema:
     """Read the parts of a clkhash v3 linkage schema that carry over.
 
     Takes ``clkConfig.l``, ``xorFolds`` and, per feature, the identifier, the q-gram size and
-    ``bitsPerToken``. clkhash's own hash functions are not reproduced (ours are keyed HMACs), so
+    ``bitsPerToken``. clkhash's own hash functions are not reproduced (ours are keyed BLAKE2b), so
     encodings are not bit-compatible with clkhash's, only the schema is.
     """
     data = json.loads(Path(document).read_text()) if isinstance(document, Path) else document
