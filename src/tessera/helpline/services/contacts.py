@@ -3,6 +3,7 @@ with its audit event."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.utils import timezone
@@ -15,6 +16,7 @@ from tessera.cases.services.common import CaseRuleError, acting, audit, require
 from tessera.helpline.cleaning import SEALED, apply_contact_data
 from tessera.helpline.models import Contact, ContactPerson, TriageStatus
 from tessera.helpline.selectors import CallerLookup
+from tessera.tenancy.context import current_org
 from tessera.tenancy.models import Membership
 from tessera.tenancy.roles import Perm
 
@@ -117,11 +119,17 @@ def link_person(
 def record_lookup(*, actor: Membership, result: CallerLookup) -> None:
     """A caller lookup reads identifying data (who called from this number): audited, without the
     number itself."""
-    with acting(actor):
+    # Called inside the request's own organisation transaction, the audit row needs no second
+    # context (each nested context costs round trips on the telephony hot path).
+    context: AbstractContextManager[Any] = (
+        nullcontext() if current_org() == actor.org else acting(actor)
+    )
+    with context:
         record(
             action="helpline.lookup",
             object_type="Contact",
-            object_id=",".join(str(c.pk) for c in result.contacts[:5]),
+            # The most recent matching contact (audit ids hold one id); the count is in the reason.
+            object_id=str(result.contacts[0].pk) if result.contacts else "",
             fields=["caller_phone_index"],
             reason=f"{len(result.contacts)} contacts, {len(result.cases)} open cases",
         )
