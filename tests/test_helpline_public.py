@@ -5,23 +5,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 
-import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from tessera.helpline.models import Contact
 from tessera.tenancy.context import org_context
 
 from .conftest import World
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _token(client: Client, url: str = "/report/alpha/") -> str:
@@ -58,6 +48,7 @@ def test_report_without_cookies_or_login_lands_in_the_queue(world: World) -> Non
 
 def test_default_receiving_organisation(world: World, settings: object) -> None:
     client = Client()
+    settings.TESSERA_REPORT_DEFAULT_ORG = ""  # type: ignore[attr-defined]
     assert client.get("/report/").status_code == 404
     settings.TESSERA_REPORT_DEFAULT_ORG = "alpha"  # type: ignore[attr-defined]
     token = _token(client, "/report/")
@@ -76,14 +67,30 @@ def test_missing_or_forged_token_and_empty_report_are_refused_clearly(world: Wor
     client = Client()
     token = _token(client)
     forged = client.post("/report/alpha/", {"form_token": "x:y:z", "summary": "x"})
-    assert forged.status_code == 400 and "expired" in forged.content.decode()
+    assert forged.status_code == 403 and "expired" in forged.content.decode()
+    assert "x</textarea>" in forged.content.decode(), "the visitor's text is kept"
     other_org = client.post("/report/beta/", {"form_token": token, "summary": "x"})
-    assert other_org.status_code == 400
+    assert other_org.status_code == 403
+    cross_site = client.post(
+        "/report/alpha/",
+        {"form_token": token, "summary": "x"},
+        HTTP_ORIGIN="https://evil.example",
+    )
+    assert cross_site.status_code == 403
+    fetched = client.post(
+        "/report/alpha/", {"form_token": token, "summary": "x"}, HTTP_SEC_FETCH_SITE="cross-site"
+    )
+    assert fetched.status_code == 403
+    same_origin = client.post(
+        "/report/alpha/", {"form_token": token, "summary": "ok"}, HTTP_ORIGIN="http://testserver"
+    )
+    assert same_origin.status_code == 200
+    assert _count(world) == 1
     empty = _report(client, token, summary=" ")
     assert empty.status_code == 400 and "what happened" in empty.content.decode()
     bad_phone = _report(client, token, caller_phone="call me maybe")
     assert bad_phone.status_code == 400 and 'aria-invalid="true"' in bad_phone.content.decode()
-    assert _count(world) == 0
+    assert _count(world) == 1
 
 
 def test_honeypot_submissions_are_thanked_but_not_stored(world: World) -> None:

@@ -1,10 +1,12 @@
 """The public report form: no login, no JavaScript, no cookies needed, in the visitor's language.
 
 Django's CSRF protection relies on a cookie; a visitor who blocks cookies (common on shared or
-monitored phones) could never report. The form is exempt from it and carries instead a signed,
-expiring token naming the receiving organisation: there is no session or login here to protect,
-so the token's job is only to show the form was rendered by this server recently. Abuse is held
-back by per-client and per-organisation rate limits, a honeypot field and size limits.
+monitored phones) could never report. The form is on our own site, so it is protected the way
+browsers allow without cookies: a cross-site request is refused by its Origin and Sec-Fetch-Site
+headers, and the form carries a signed, expiring token naming the receiving organisation (proof
+that this server rendered it recently). There is no login here to protect: a report is always
+attributed to the public. Abuse is held back by per-client and per-organisation rate limits, a
+honeypot field and size limits.
 """
 
 from __future__ import annotations
@@ -100,7 +102,18 @@ def report(request: HttpRequest, org_slug: str | None = None) -> HttpResponse:
         return _submit(request, org)
 
 
+def _is_cross_site(request: HttpRequest) -> bool:
+    if request.headers.get("Sec-Fetch-Site", "") in ("cross-site", "same-site"):
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    return origin != f"{request.scheme}://{request.get_host()}"
+
+
 def _submit(request: HttpRequest, org: Organisation) -> HttpResponse:
+    if _is_cross_site(request):
+        return _page(request, org, status=403, form_error=_("Please send the form from this page."))
     ip = client_ip(request)
     if not ratelimit.allow_client(ip=ip) or not ratelimit.allow_org(org_slug=org.slug):
         return render(request, "helpline/report_limited.html", {"org": org}, status=429)
@@ -122,10 +135,11 @@ def _submit(request: HttpRequest, org: Organisation) -> HttpResponse:
     values["is_anonymous"] = request.POST.get("is_anonymous") == "on"
     values["safety_flags"] = [f for f in request.POST.getlist("safety_flags") if f]
     if slug != org.slug:
+        # Missing, forged or expired: refused like a failed CSRF check, with the text kept.
         return _page(
             request,
             org,
-            status=400,
+            status=403,
             values=values,
             form_error=_("This form has expired. Please check your report and send it again."),
         )
