@@ -164,18 +164,22 @@ def main() -> int:
     parser.add_argument("--orgs", type=int, default=2)
     parser.add_argument("--cases-per-org", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=500)
+    parser.add_argument(
+        "--measure-only", action="store_true", help="measure a database this script seeded before"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("Set TESSERA_TEST_POSTGRES to a PostgreSQL database.", file=sys.stderr)
         return 2
     call_command("migrate", verbosity=0)
-    from tessera.tenancy.context import org_context
 
+    per_org = args.contacts // args.orgs
+    distinct = max(1000, per_org // 4)
+    if args.measure_only:
+        return measure(existing_orgs(args.orgs), distinct, args.repeat)
     started = time.perf_counter()
     orgs = setup_orgs(args.orgs, args.cases_per_org)
     definitions = drop_indexes()
-    per_org = args.contacts // args.orgs
-    distinct = max(1000, per_org // 4)
     with connection.cursor() as cursor:
         cursor.execute("CREATE EXTENSION IF NOT EXISTS pgcrypto")
     for org, _raw, case_ids in orgs:
@@ -192,7 +196,28 @@ def main() -> int:
         f"seeded {per_org * args.orgs:,} contacts in {loaded - started:.0f} s, "
         f"indexes rebuilt in {done - loaded:.0f} s; table with indexes: {size}"
     )
+    return measure(orgs, distinct, args.repeat)
+
+
+def existing_orgs(count: int) -> list[tuple[object, str, list[str]]]:
+    from tessera.accounts.models import User
+    from tessera.accounts.tokens import create_token
+    from tessera.tenancy.models import Organisation
+
+    found = []
+    for n in range(count):
+        org = Organisation.objects.get(slug=f"line-{n}")
+        _token, raw = create_token(user=User.objects.get(email=f"adv@line-{n}.test"), org=org)
+        found.append((org, raw, []))
+    return found
+
+
+def measure(orgs: list[tuple[object, str, list[str]]], distinct: int, repeat: int) -> int:
+    from tessera.tenancy.context import org_context
+
     with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM helpline_contact")
+        print(f"contacts in the table: {cursor.fetchone()[0]:,}; load average {os.getloadavg()}")
         # From here on, API and SQL alike run as the non-owner application role: RLS applies.
         cursor.execute(f"SET ROLE {connection.ops.quote_name(settings.TESSERA_APP_DB_ROLE)}")
     org, token, _cases = orgs[0]
@@ -203,12 +228,18 @@ def main() -> int:
         "random known number": lambda: number(int(distinct * rng.random() ** 2)),
         "unknown number": lambda: f"+4478{rng.randrange(10**8):08d}",
     }
+    from tessera.helpline.selectors import lookup_caller
+    from tessera.tenancy.models import Membership
     from tessera.vault.blind import blind_index
 
-    print(f"\n{'lookup':<28} {'API p50/p95/p99 ms':>22} {'SQL p50/p95/p99 ms':>22}  contacts")
+    member = Membership.objects.select_related("org", "user").get(org=org, role="helpline_advisor")
+    print(
+        f"\n{'lookup':<28} {'API p50/p95/p99 ms':>22} {'selector p50/p95/p99':>22} "
+        f"{'SQL p50/p95/p99 ms':>22}  contacts"
+    )
     for name, pick in kinds.items():
-        api_ms, sql_ms, found = [], [], []
-        for _ in range(args.repeat):
+        api_ms, selector_ms, sql_ms, found = [], [], [], []
+        for _ in range(repeat):
             phone = pick()
             t = time.perf_counter()
             response = client.post(
@@ -217,6 +248,10 @@ def main() -> int:
             api_ms.append((time.perf_counter() - t) * 1000)
             assert response.status_code == 200, response.content[:300]
             found.append(len(response.json()["contacts"]))
+            with org_context(org):  # type: ignore[arg-type]
+                t = time.perf_counter()
+                lookup_caller(actor=member, phone=phone)
+                selector_ms.append((time.perf_counter() - t) * 1000)
             with org_context(org), connection.cursor() as cursor:  # type: ignore[arg-type]
                 index = blind_index("phone", phone)
                 t = time.perf_counter()
@@ -227,9 +262,10 @@ def main() -> int:
                 )
                 cursor.fetchall()
                 sql_ms.append((time.perf_counter() - t) * 1000)
-        a, s = percentiles(api_ms), percentiles(sql_ms)
+        a, q, s = percentiles(api_ms), percentiles(selector_ms), percentiles(sql_ms)
         print(
             f"{name:<28} {a[0]:>6.1f}/{a[1]:>6.1f}/{a[2]:>6.1f}   "
+            f"{q[0]:>6.1f}/{q[1]:>6.1f}/{q[2]:>6.1f}   "
             f"{s[0]:>6.1f}/{s[1]:>6.1f}/{s[2]:>6.1f}   median {statistics.median(found):.0f}"
         )
     return 0
