@@ -33,6 +33,33 @@ from tessera.vault.blind import blind_index
 from tessera.vault.normalise import normalise_phone
 
 LOOKUP_LIMIT = 20
+# What a lookup shows of each earlier contact (no sealed field: nothing is decrypted on this path).
+LOOKUP_FIELDS = (
+    "org_id",
+    "channel",
+    "direction",
+    "caller_type",
+    "language",
+    "started_at",
+    "ended_at",
+    "answered_at",
+    "occurred",
+    "outcome",
+    "urgency",
+    "is_exploitation",
+    "is_anonymous",
+    "safety_flags",
+    "triage_status",
+    "source",
+    "team",
+    "handled_by_id",
+    "caller_phone_index",
+    "case__id",
+    "case__org_id",
+    "case__reference",
+    "case__status",
+    "case__sensitivity",
+)
 
 
 def visible_contacts(*, actor: Membership) -> QuerySet[Contact]:
@@ -106,6 +133,7 @@ def lookup_caller(*, actor: Membership, phone: str) -> CallerLookup | None:
     candidates = list(
         Contact.objects.filter(caller_phone_index=index)
         .select_related("case")
+        .only(*LOOKUP_FIELDS)
         .order_by("-started_at")[: LOOKUP_LIMIT * 2]
     )
     people = Person.objects.filter(
