@@ -179,6 +179,7 @@ FACTORIES: dict[tuple[str, str], Callable[[Organisation], str]] = {
     ("cases:person_detail", "person_id"): make_person,
     ("/api/v1/helpline/contacts/{contact_id}", "contact_id"): make_contact,
     ("/api/v1/helpline/contacts/{contact_id}/case", "contact_id"): make_contact,
+    ("/api/v1/helpline/contacts/{contact_id}/people", "contact_id"): make_contact,
     ("/api/v1/helpline/tasks/{task_id}/complete", "task_id"): make_task,
     ("/api/v1/helpline/knowledge/{article_id}", "article_id"): make_article,
     ("helpline:contact_detail", "contact_id"): make_contact,

@@ -121,6 +121,7 @@ HELPLINE_REVIEWED_ACCESS: dict[str, dict[str, str]] = {
     "api:/helpline/contacts": {"GET": _H, "POST": _H},
     "api:/helpline/contacts/{contact_id}": {"GET": _H, "PATCH": _H},
     "api:/helpline/contacts/{contact_id}/case": {"POST": _H},
+    "api:/helpline/contacts/{contact_id}/people": {"POST": _H},
     "api:/helpline/lookup": {"POST": _H},
     "api:/helpline/tasks": {"GET": _H, "POST": _H},
     "api:/helpline/tasks/{task_id}/complete": {"POST": _H},

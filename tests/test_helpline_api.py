@@ -78,6 +78,34 @@ def test_contact_can_open_a_new_case_or_join_an_existing_one(world: World) -> No
         assert Contact.objects.filter(case_id=case_id).count() == 2
 
 
+def test_people_the_advisor_may_see_can_be_linked_to_a_contact(world: World) -> None:
+    from tessera.cases import services as case_services
+
+    from .helpline_helpers import member
+
+    contact = contact_from(world, world.a, "+447700900410")
+    supervisor = member(world, world.a, Role.SUPERVISOR)
+    with org_context(world.a):
+        case = case_services.open_case(actor=supervisor)
+        party = case_services.add_party(
+            actor=supervisor, case=case, role="PotentialVictim", person_data={"prs_FirstName": "A"}
+        )
+    with org_context(world.b):
+        other = case_services.open_case(actor=member(world, world.b, Role.SUPERVISOR))
+        foreign = case_services.add_party(
+            actor=member(world, world.b, Role.SUPERVISOR),
+            case=other,
+            role="Witness",
+            person_data={"prs_FirstName": "B"},
+        )
+    client = world.client_for(world.a, Role.HELPLINE_ADVISOR)
+    path = f"/api/v1/helpline/contacts/{contact.pk}/people"
+    linked = post_json(client, path, {"person_id": str(party.person_id), "role": "victim"})
+    assert linked.status_code == 201 and linked.json()["people"] == [str(party.person_id)]
+    assert post_json(client, path, {"person_id": str(party.person_id)}).status_code == 400
+    assert post_json(client, path, {"person_id": str(foreign.person_id)}).status_code == 404
+
+
 def test_lookup_by_token_returns_history_cases_and_flags(world: World) -> None:
     contact = contact_from(
         world, world.a, "+44 7700 900999", safety_flags=["do_not_call_back"], summary="x"

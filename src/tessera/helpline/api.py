@@ -125,6 +125,28 @@ def link_case(request: OrgRequest, contact_id: uuid.UUID, payload: Body[Json]) -
     return {"contact_id": str(contact.pk), "case_id": str(case.pk), "reference": case.reference}
 
 
+@router.post_op(
+    "/helpline/contacts/{contact_id}/people",
+    perm=Perm.HANDLE_CONTACTS,
+    response={201: Json, **ERRORS},
+)
+def link_person(
+    request: OrgRequest, contact_id: uuid.UUID, payload: Body[Json]
+) -> tuple[int, Json]:
+    """Link a person the advisor may see (cases.selectors.get_person) to the contact:
+    `{"person_id": "…", "role": "…"}`."""
+    actor = request.membership
+    contact = selectors.get_contact(actor=actor, contact_id=contact_id)
+    if not payload.get("person_id"):
+        raise HttpError(400, "Name the person in 'person_id'.")
+    person = case_selectors.get_person(actor=actor, person_id=str(payload["person_id"]))
+    role = str(payload.get("role") or "")
+    services.link_person(actor=actor, contact=contact, person=person, role=role)
+    return 201, serializers.contact_summary(contact) | {
+        "people": [str(p) for p in contact.people.values_list("person_id", flat=True)]
+    }
+
+
 @router.post_op("/helpline/lookup", perm=Perm.HANDLE_CONTACTS, response={200: Json, **ERRORS})
 def lookup(request: OrgRequest, payload: LookupIn) -> Json:
     """For telephony (Twilio, Asterisk …) before an advisor answers: the caller's earlier contacts,
