@@ -147,3 +147,23 @@ def test_the_organisation_ceiling_holds_against_many_addresses(
     token = _token(client)
     statuses = [_report(client, token, ip=f"192.0.2.{n}").status_code for n in range(8)]
     assert statuses == [200] * 5 + [429] * 3
+
+
+def test_behind_a_trusted_proxy_clients_are_counted_by_forwarded_address(
+    world: World, settings: object
+) -> None:
+    settings.TESSERA_REPORT_RATE_PER_IP = (2, 3600)  # type: ignore[attr-defined]
+    settings.TESSERA_TRUST_X_FORWARDED_FOR = True  # type: ignore[attr-defined]
+    client = Client()
+    token = _token(client)
+
+    def send(forwarded: str) -> int:
+        return client.post(
+            "/report/alpha/",
+            {"form_token": token, "summary": "x"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        ).status_code
+
+    assert [send("198.51.100.7") for _ in range(3)] == [200, 200, 429]
+    assert send("198.51.100.8") == 200

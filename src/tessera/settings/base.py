@@ -222,6 +222,9 @@ TESSERA_REPORT_DEFAULT_ORG = env_str("TESSERA_REPORT_DEFAULT_ORG", "")
 # Public reports allowed per (count, seconds): per client address, and per receiving organisation.
 TESSERA_REPORT_RATE_PER_IP = (env_int("TESSERA_REPORT_RATE_PER_IP", 10), 3600)
 TESSERA_REPORT_RATE_PER_ORG = (env_int("TESSERA_REPORT_RATE_PER_ORG", 1000), 3600)
+# Behind a reverse proxy every client has the proxy's address: trust its X-Forwarded-For (only
+# when the proxy sets it) so that the per-client limit counts clients, not the proxy.
+TESSERA_TRUST_X_FORWARDED_FOR = env_bool("TESSERA_TRUST_X_FORWARDED_FOR", False)
 # Rate limits live in the cache: one process may use the default in-memory cache; several
 # processes must share one (Redis), or each would count alone.
 if env_str("TESSERA_CACHE_URL", ""):
