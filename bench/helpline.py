@@ -32,10 +32,10 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
 
 COLUMNS = (
     "id, org_id, channel, direction, caller_type, language, started_at, answered_at, occurred, "
