@@ -53,6 +53,37 @@ def browser() -> Iterator[Any]:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+@pytest.fixture
+def serial_server(transactional_db: None) -> Iterator[str]:
+    """A live server answering one request at a time (see test_browser.SerialLiveServerThread):
+    on in-memory SQLite the server shares the test's connection, and HTMX's badge request would
+    otherwise interleave with a page's own."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.db import connections
+
+    from .test_browser import SerialLiveServerThread
+
+    shared = {
+        conn.alias: conn
+        for conn in connections.all()
+        if conn.vendor == "sqlite" and conn.is_in_memory_db()  # type: ignore[attr-defined]
+    }
+    for conn in shared.values():
+        conn.inc_thread_sharing()
+    thread = SerialLiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=shared)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    try:
+        yield f"http://127.0.0.1:{thread.port}"
+    finally:
+        thread.terminate()
+        for conn in shared.values():
+            conn.dec_thread_sharing()
+
+
 def _logged_in(browser: Any, world: World, role: Role, base: str) -> Any:
     client = Client()
     client.force_login(world.user(world.a, role))
@@ -64,12 +95,12 @@ def _logged_in(browser: Any, world: World, role: Role, base: str) -> Any:
 
 
 def test_report_to_case_to_dashboard(
-    world: World, live_server: Any, browser: Any, settings: Any
+    world: World, serial_server: str, browser: Any, settings: Any
 ) -> None:
     settings.TESSERA_REPORT_DEFAULT_ORG = world.a.slug
     cache.clear()
     contact_from(world, world.a, "+447700900246", safety_flags=["perpetrator_may_answer"])
-    base = live_server.url
+    base = serial_server
 
     public = browser.new_context(base_url=base, java_script_enabled=False).new_page()
     public.goto("/report/")
