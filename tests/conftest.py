@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
@@ -47,6 +48,14 @@ def _fresh_key_caches() -> Iterator[None]:
     clear_key_caches()
     yield
     clear_key_caches()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Rate limits (public reports) and other cached state never carry over between tests."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -112,6 +112,43 @@ def make_release(org: Organisation) -> str:
         return str(release.pk)
 
 
+def _advisor(org: Organisation) -> Membership:
+    membership = (
+        Membership.objects.select_related("org", "user")
+        .filter(org=org, role__in=[Role.HELPLINE_ADVISOR, Role.SUPERVISOR], is_active=True)
+        .first()
+    )
+    assert membership is not None, "helpline factories need an advisor or supervisor"
+    return membership
+
+
+def make_contact(org: Organisation) -> str:
+    from tessera.helpline import services as helpline
+
+    with org_context(org):
+        contact = helpline.record_contact(
+            actor=_advisor(org), data={"channel": "phone", "caller_phone": "+447700900001"}
+        )
+        return str(contact.pk)
+
+
+def make_task(org: Organisation) -> str:
+    from tessera.helpline import services as helpline
+
+    with org_context(org):
+        return str(helpline.create_task(actor=_advisor(org), title="enumeration").pk)
+
+
+def make_article(org: Organisation) -> str:
+    from tessera.helpline import services as helpline
+
+    supervisor = Membership.objects.select_related("org", "user").get(
+        org=org, role=Role.SUPERVISOR, user__email=f"supervisor@{org.slug}.test"
+    )
+    with org_context(org):
+        return str(helpline.save_article(actor=supervisor, title="Guide", body="Text").pk)
+
+
 FACTORIES: dict[tuple[str, str], Callable[[Organisation], str]] = {
     ("/api/v1/cases/{case_id}", "case_id"): make_case,
     ("/api/v1/cases/{case_id}/status", "case_id"): make_case,
@@ -140,4 +177,16 @@ FACTORIES: dict[tuple[str, str], Callable[[Organisation], str]] = {
     ("cases:case_detail", "case_id"): make_case,
     ("cases:case_break_glass", "case_id"): make_case,
     ("cases:person_detail", "person_id"): make_person,
+    ("/api/v1/helpline/contacts/{contact_id}", "contact_id"): make_contact,
+    ("/api/v1/helpline/contacts/{contact_id}/case", "contact_id"): make_contact,
+    ("/api/v1/helpline/contacts/{contact_id}/people", "contact_id"): make_contact,
+    ("/api/v1/helpline/tasks/{task_id}/complete", "task_id"): make_task,
+    ("/api/v1/helpline/knowledge/{article_id}", "article_id"): make_article,
+    ("helpline:contact_detail", "contact_id"): make_contact,
+    ("helpline:contact_take", "contact_id"): make_contact,
+    ("helpline:contact_link_case", "contact_id"): make_contact,
+    ("helpline:task_add", "contact_id"): make_contact,
+    ("helpline:task_complete", "task_id"): make_task,
+    ("helpline:article", "article_id"): make_article,
+    ("helpline:article_edit", "article_id"): make_article,
 }

@@ -216,13 +216,26 @@ def _fixed(path: str) -> Callable[[World, Any], str]:
     return lambda _world, _user: path
 
 
+# Endpoints that are not pages: POST-only actions (they redirect), HTMX fragments and downloads.
+NOT_PAGES = frozenset(
+    {
+        "helpline:contact_take",
+        "helpline:contact_link_case",
+        "helpline:task_add",
+        "helpline:task_complete",
+        "helpline:alerts_badge",
+        "helpline:dashboard_csv",
+    }
+)
+
+
 def _html_web_pages() -> list[Page]:
     pages = []
     for endpoint in web_endpoints():
         if PUBLIC in endpoint.access.values() or endpoint.name in ("web:switch_org", "web:home"):
             continue  # JSON or redirect-only
-        if endpoint.name == "web:revoke_token":
-            continue  # POST-only
+        if endpoint.name == "web:revoke_token" or endpoint.name in NOT_PAGES:
+            continue  # POST-only, fragments, downloads
         pages.append(
             Page(endpoint.name, "org_admin", _web_page_path(endpoint.name, endpoint.params))
         )
@@ -242,6 +255,7 @@ PAGES = [
     Page("recovery codes", "reauthenticated", _fixed("/accounts/2fa/recovery-codes/generate/")),
     Page("TOTP enrolment", "no-mfa-reauthenticated", _fixed("/accounts/2fa/totp/activate/")),
     Page("API docs", "anonymous", _fixed("/api/v1/docs")),
+    Page("public report form", "anonymous", _fixed("/report/alpha/")),
 ]
 
 

@@ -534,3 +534,11 @@ def module_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[Worl
     with django_db_blocker.unblock(), transaction.atomic():
         yield build_world()
         transaction.set_rollback(True)
+
+
+# Domain apps register their own objects and reviewed access (imported last: they build on the
+# classes above).
+from .helpline_walls import HELPLINE_PATH_OBJECTS, HELPLINE_REVIEWED_ACCESS  # noqa: E402
+
+PATH_OBJECTS.update(HELPLINE_PATH_OBJECTS)
+REVIEWED_ACCESS.update(HELPLINE_REVIEWED_ACCESS)

@@ -11,5 +11,7 @@ urlpatterns = [
     path("cases/", include("tessera.cases.urls")),
     path("exchange/", include("tessera.exchange.urls")),
     path("releases/", include("tessera.releases.urls")),
+    path("helpline/", include("tessera.helpline.urls")),
+    path("report/", include("tessera.helpline.public_urls")),
     path("", include("tessera.web.urls")),
 ]

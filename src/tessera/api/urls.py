@@ -8,6 +8,8 @@ from tessera.api.core import router as core_router
 from tessera.cases.api import install_error_handlers
 from tessera.cases.api import router as cases_router
 from tessera.exchange.api import router as exchange_router
+from tessera.helpline.api import public_router as helpline_public_router
+from tessera.helpline.api import router as helpline_router
 from tessera.releases.api import router as releases_router
 from tessera.tenancy.views import public
 
@@ -25,6 +27,8 @@ api.add_router("/", core_router)
 api.add_router("/", cases_router)
 api.add_router("/", exchange_router)
 api.add_router("/", releases_router)
+api.add_router("/", helpline_router)
+api.add_router("/", helpline_public_router)
 install_error_handlers(api)
 
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "tessera.releases",
     "tessera.consent",
     "tessera.exchange",
+    "tessera.helpline",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +213,27 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 TESSERA_MASTER_KEY = env_str("TESSERA_MASTER_KEY", "")
 TESSERA_PREVIOUS_MASTER_KEYS = env_list("TESSERA_PREVIOUS_MASTER_KEYS", [])
 TESSERA_MASTER_KEY_FILE = env_str("TESSERA_MASTER_KEY_FILE", str(DATA_DIR / "master.keys"))
+
+# --- Helpline ---
+# An urgent contact nobody has taken for this long raises an alert.
+TESSERA_HELPLINE_URGENT_WAIT_MINUTES = env_int("TESSERA_HELPLINE_URGENT_WAIT_MINUTES", 10)
+# The organisation that receives reports sent to /report/ (without a slug); empty: none.
+TESSERA_REPORT_DEFAULT_ORG = env_str("TESSERA_REPORT_DEFAULT_ORG", "")
+# Public reports allowed per (count, seconds): per client address, and per receiving organisation.
+TESSERA_REPORT_RATE_PER_IP = (env_int("TESSERA_REPORT_RATE_PER_IP", 10), 3600)
+TESSERA_REPORT_RATE_PER_ORG = (env_int("TESSERA_REPORT_RATE_PER_ORG", 1000), 3600)
+# Behind a reverse proxy every client has the proxy's address: trust its X-Forwarded-For (only
+# when the proxy sets it) so that the per-client limit counts clients, not the proxy.
+TESSERA_TRUST_X_FORWARDED_FOR = env_bool("TESSERA_TRUST_X_FORWARDED_FOR", False)
+# Rate limits live in the cache: one process may use the default in-memory cache; several
+# processes must share one (Redis), or each would count alone.
+if env_str("TESSERA_CACHE_URL", ""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("TESSERA_CACHE_URL", ""),
+        }
+    }
 
 LOGGING = {
     "version": 1,

@@ -38,3 +38,5 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 # Static files come from the apps' folders (WhiteNoise's finders); there is nothing collected.
 STATIC_ROOT = None  # type: ignore[assignment]
+# /report/ files into the first organisation that every test world creates.
+TESSERA_REPORT_DEFAULT_ORG = "alpha"

@@ -1,0 +1,275 @@
+"""Caller-lookup latency at helpline scale: POST /api/v1/helpline/lookup over millions of contacts.
+
+    createdb -h 127.0.0.1 -U postgres bench_helpline
+    TESSERA_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/bench_helpline \
+        .venv/bin/python bench/helpline.py --contacts 10000000 --orgs 2 --repeat 500
+
+Seeds contacts with INSERT … SELECT generate_series (indexes dropped during the load and rebuilt
+after, as a bulk import would; needs the pgcrypto extension, in PostgreSQL's contrib): each row
+carries a real blind index of its caller's number under its organisation's key
+and a stand-in ciphertext of realistic size (the lookup never opens sealed fields). Caller numbers
+follow a skewed distribution (a few numbers call thousands of times, most once or twice); 5 % of
+contacts are linked to cases of mixed sensitivity. Lookups then go in-process through the full
+middleware stack with an advisor's bearer token, as the non-owner application role (RLS on),
+including the audit event each lookup writes; raw SQL runs the contacts query alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tessera.settings.test")
+
+import django
+
+django.setup()
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+COLUMNS = (
+    "id, org_id, channel, direction, caller_type, language, started_at, answered_at, occurred, "
+    "outcome, urgency, is_anonymous, caller_phone, caller_phone_index, safety_flags, "
+    "triage_status, source, team, case_id, created_at, updated_at"
+)
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    cut = statistics.quantiles(sorted(samples), n=100, method="inclusive")
+    return cut[49], cut[94], cut[98]
+
+
+def number(i: int) -> str:
+    return f"+4477{i:08d}"
+
+
+def setup_orgs(orgs: int, cases_per_org: int) -> list[tuple[object, str, list[str]]]:
+    from tessera.accounts.services import create_user
+    from tessera.accounts.tokens import create_token
+    from tessera.cases.models import Case, Sensitivity
+    from tessera.tenancy.context import org_context
+    from tessera.tenancy.services import add_member, create_organisation
+
+    rng = random.Random(11)
+    out = []
+    for n in range(orgs):
+        org = create_organisation(slug=f"line-{n}", name=f"Line {n}", shipping_country="GB")
+        user = create_user(email=f"adv@line-{n}.test", password="bench-password-123456")  # noqa: S106 (throw-away bench user)
+        add_member(org=org, user=user, role="helpline_advisor")
+        _token, raw = create_token(user=user, org=org)
+        with org_context(org):
+            cases = [
+                Case(
+                    reference=f"2025-{i + 1:06d}",
+                    owner=user,
+                    opened_on=datetime(2024, 1, 1, tzinfo=UTC).date(),
+                    sensitivity=rng.choices(
+                        [
+                            Sensitivity.STANDARD,
+                            Sensitivity.RESTRICTED,
+                            Sensitivity.HIGHLY_RESTRICTED,
+                        ],
+                        [88, 10, 2],
+                    )[0],
+                )
+                for i in range(cases_per_org)
+            ]
+            Case.objects.bulk_create(cases, batch_size=2000)
+        out.append((org, raw, [str(c.pk) for c in cases]))
+    return out
+
+
+# Rows are generated inside PostgreSQL (generate_series + pgcrypto's hmac), a hundred times faster
+# than sending them; the blind index is the vault's own: HMAC-SHA256 under the organisation's index
+# key of "phone\x1f<E.164>", truncated to 16 bytes (checked against blind_index() below).
+INSERT_SQL = f"""
+INSERT INTO helpline_contact ({COLUMNS})
+SELECT gen_random_uuid(), %(org)s,
+       (ARRAY['phone','phone','phone','phone','phone','phone','sms','whatsapp','webchat','email',
+              'web_form'])[1 + floor(random() * 11)::int],
+       'inbound',
+       (ARRAY['potential_victim','public','public','business','statutory','ngo','other'])
+           [1 + floor(random() * 7)::int],
+       'en', ts, ts + (5 + floor(random() * 600)::int) * interval '1 second', '', 'advice',
+       'routine', false, gen_random_bytes(60),
+       encode(substring(hmac(convert_to('phone' || chr(31) || '+4477' ||
+              lpad(floor(%(distinct)s * random() ^ 2)::bigint::text, 8, '0'), 'UTF8'),
+              %(key)s, 'sha256') from 1 for 16), 'hex'),
+       CASE WHEN random() < 0.02 THEN '["do_not_call_back"]'::jsonb ELSE '[]'::jsonb END,
+       'done', 'staff', '',
+       CASE WHEN random() < 0.05
+            THEN (%(cases)s::uuid[])[1 + floor(random() * %(ncases)s)::int] END,
+       ts, ts
+FROM (SELECT timestamptz '2026-11-01' - random() * interval '3 years' AS ts
+      FROM generate_series(1, %(rows)s)) AS generated
+"""
+BATCH = 1_000_000
+
+
+def insert_contacts(org: object, total: int, distinct: int, case_ids: list[str]) -> None:
+    from tessera.tenancy.context import org_context
+    from tessera.vault.blind import blind_index
+    from tessera.vault.keys import org_keys
+
+    with org_context(org), connection.cursor() as cursor:  # type: ignore[arg-type]
+        key = org_keys().index_key
+        cursor.execute(
+            "SELECT encode(substring(hmac(convert_to(%s, 'UTF8'), %s, 'sha256') from 1 for 16), 'hex')",
+            [f"phone\x1f{number(0)}", key],
+        )
+        assert cursor.fetchone()[0] == blind_index("phone", number(0)), "index differs from vault"
+        done = 0
+        while done < total:
+            rows = min(BATCH, total - done)
+            cursor.execute(
+                INSERT_SQL,
+                {
+                    "org": org.pk,  # type: ignore[attr-defined]
+                    "distinct": distinct,
+                    "key": key,
+                    "cases": case_ids,
+                    "ncases": len(case_ids),
+                    "rows": rows,
+                },
+            )
+            done += rows
+            print(f"  {org.slug}: {done:,} contacts", flush=True)  # type: ignore[attr-defined]
+
+
+def drop_indexes() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'helpline_contact' "
+            "AND indexname NOT LIKE '%%pkey'"
+        )
+        found = cursor.fetchall()
+        for name, _definition in found:
+            cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in found]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--orgs", type=int, default=2)
+    parser.add_argument("--cases-per-org", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=500)
+    parser.add_argument(
+        "--measure-only", action="store_true", help="measure a database this script seeded before"
+    )
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        print("Set TESSERA_TEST_POSTGRES to a PostgreSQL database.", file=sys.stderr)
+        return 2
+    call_command("migrate", verbosity=0)
+
+    per_org = args.contacts // args.orgs
+    distinct = max(1000, per_org // 4)
+    if args.measure_only:
+        return measure(existing_orgs(args.orgs), distinct, args.repeat)
+    started = time.perf_counter()
+    orgs = setup_orgs(args.orgs, args.cases_per_org)
+    definitions = drop_indexes()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pgcrypto")
+    for org, _raw, case_ids in orgs:
+        insert_contacts(org, per_org, distinct, case_ids)
+    loaded = time.perf_counter()
+    with connection.cursor() as cursor:
+        for definition in definitions:
+            cursor.execute(definition)
+        cursor.execute("ANALYZE")
+        cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('helpline_contact'))")
+        size = cursor.fetchone()[0]
+    done = time.perf_counter()
+    print(
+        f"seeded {per_org * args.orgs:,} contacts in {loaded - started:.0f} s, "
+        f"indexes rebuilt in {done - loaded:.0f} s; table with indexes: {size}"
+    )
+    return measure(orgs, distinct, args.repeat)
+
+
+def existing_orgs(count: int) -> list[tuple[object, str, list[str]]]:
+    from tessera.accounts.models import User
+    from tessera.accounts.tokens import create_token
+    from tessera.tenancy.models import Organisation
+
+    found = []
+    for n in range(count):
+        org = Organisation.objects.get(slug=f"line-{n}")
+        _token, raw = create_token(user=User.objects.get(email=f"adv@line-{n}.test"), org=org)
+        found.append((org, raw, []))
+    return found
+
+
+def measure(orgs: list[tuple[object, str, list[str]]], distinct: int, repeat: int) -> int:
+    from tessera.tenancy.context import org_context
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM helpline_contact")
+        print(f"contacts in the table: {cursor.fetchone()[0]:,}; load average {os.getloadavg()}")
+        # From here on, API and SQL alike run as the non-owner application role: RLS applies.
+        cursor.execute(f"SET ROLE {connection.ops.quote_name(settings.TESSERA_APP_DB_ROLE)}")
+    org, token, _cases = orgs[0]
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+    rng = random.Random(5)
+    kinds = {
+        "frequent caller (number #0)": lambda: number(0),
+        "random known number": lambda: number(int(distinct * rng.random() ** 2)),
+        "unknown number": lambda: f"+4478{rng.randrange(10**8):08d}",
+    }
+    from tessera.helpline.selectors import lookup_caller
+    from tessera.tenancy.models import Membership
+    from tessera.vault.blind import blind_index
+
+    member = Membership.objects.select_related("org", "user").get(org=org, role="helpline_advisor")
+    print(
+        f"\n{'lookup':<28} {'API p50/p95/p99 ms':>22} {'selector p50/p95/p99':>22} "
+        f"{'SQL p50/p95/p99 ms':>22}  contacts"
+    )
+    for name, pick in kinds.items():
+        api_ms, selector_ms, sql_ms, found = [], [], [], []
+        for _ in range(repeat):
+            phone = pick()
+            t = time.perf_counter()
+            response = client.post(
+                "/api/v1/helpline/lookup", {"phone": phone}, content_type="application/json"
+            )
+            api_ms.append((time.perf_counter() - t) * 1000)
+            assert response.status_code == 200, response.content[:300]
+            found.append(len(response.json()["contacts"]))
+            with org_context(org):  # type: ignore[arg-type]
+                t = time.perf_counter()
+                lookup_caller(actor=member, phone=phone)
+                selector_ms.append((time.perf_counter() - t) * 1000)
+            with org_context(org), connection.cursor() as cursor:  # type: ignore[arg-type]
+                index = blind_index("phone", phone)
+                t = time.perf_counter()
+                cursor.execute(
+                    "SELECT id, case_id, started_at FROM helpline_contact "
+                    "WHERE org_id = %s AND caller_phone_index = %s ORDER BY started_at DESC LIMIT 40",
+                    [org.pk, index],  # type: ignore[attr-defined]
+                )
+                cursor.fetchall()
+                sql_ms.append((time.perf_counter() - t) * 1000)
+        a, q, s = percentiles(api_ms), percentiles(selector_ms), percentiles(sql_ms)
+        print(
+            f"{name:<28} {a[0]:>6.1f}/{a[1]:>6.1f}/{a[2]:>6.1f}   "
+            f"{q[0]:>6.1f}/{q[1]:>6.1f}/{q[2]:>6.1f}   "
+            f"{s[0]:>6.1f}/{s[1]:>6.1f}/{s[2]:>6.1f}   median {statistics.median(found):.0f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class HelplineConfig(AppConfig):
+    name = "tessera.helpline"
+    label = "helpline"
+    verbose_name = "Helpline"

@@ -1,0 +1,223 @@
+"""Reads of helpline data, each taking the acting member and applying the case access rules.
+
+A contact linked to a case is visible only to those who can see that case (cases.selectors);
+contacts linked to no case are visible to everyone who handles contacts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from tessera.cases.models import Case, CaseParty, Person
+from tessera.cases.models.case import OPEN_STATUSES
+from tessera.cases.selectors import visible_cases
+from tessera.helpline.models import (
+    URGENT_LEVELS,
+    Contact,
+    KnowledgeArticle,
+    Notification,
+    Task,
+    TaskStatus,
+    TriageStatus,
+)
+from tessera.tenancy.models import Membership
+from tessera.tenancy.roles import Perm
+from tessera.vault.blind import blind_index
+from tessera.vault.normalise import normalise_phone
+
+LOOKUP_LIMIT = 20
+# What a lookup shows of each earlier contact (no sealed field: nothing is decrypted on this path).
+LOOKUP_FIELDS = (
+    "org_id",
+    "channel",
+    "direction",
+    "caller_type",
+    "language",
+    "started_at",
+    "ended_at",
+    "answered_at",
+    "occurred",
+    "outcome",
+    "urgency",
+    "is_exploitation",
+    "is_anonymous",
+    "safety_flags",
+    "triage_status",
+    "source",
+    "team",
+    "handled_by_id",
+    "caller_phone_index",
+    "case__id",
+    "case__org_id",
+    "case__reference",
+    "case__status",
+    "case__sensitivity",
+)
+
+
+def visible_contacts(*, actor: Membership) -> QuerySet[Contact]:
+    in_visible_case = Q(case__in=visible_cases(actor=actor).values("pk"))
+    if actor.has_perm(Perm.HANDLE_CONTACTS):
+        return Contact.objects.filter(Q(case__isnull=True) | in_visible_case)
+    if actor.has_perm(Perm.VIEW_CASES):
+        return Contact.objects.filter(in_visible_case)
+    return Contact.objects.none()
+
+
+def get_contact(*, actor: Membership, contact_id: uuid.UUID | str) -> Contact:
+    try:
+        return visible_contacts(actor=actor).select_related("case", "handled_by").get(pk=contact_id)
+    except (Contact.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def triage_queue(*, actor: Membership) -> QuerySet[Contact]:
+    """Contacts waiting for an advisor: emergencies first, then the longest waiting."""
+    return (
+        visible_contacts(actor=actor)
+        .filter(triage_status=TriageStatus.NEW)
+        .order_by("-urgency", "started_at")
+    )
+
+
+def urgent_wait_limit() -> timedelta:
+    return timedelta(minutes=settings.TESSERA_HELPLINE_URGENT_WAIT_MINUTES)
+
+
+def waiting_alerts(*, actor: Membership, now: datetime | None = None) -> QuerySet[Contact]:
+    """Urgent contacts nobody has taken for longer than the configured time. Computed on every
+    read, so an alert appears and clears exactly when the data says so, with no worker running."""
+    if not actor.has_perm(Perm.HANDLE_CONTACTS):
+        return Contact.objects.none()
+    cutoff = (now or timezone.now()) - urgent_wait_limit()
+    return (
+        visible_contacts(actor=actor)
+        .filter(urgency__in=URGENT_LEVELS, answered_at__isnull=True, started_at__lte=cutoff)
+        .exclude(triage_status=TriageStatus.DONE)
+        .order_by("started_at")
+    )
+
+
+@dataclass
+class CallerLookup:
+    phone: str
+    contacts: list[Contact] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+    safety_flags: list[str] = field(default_factory=list)
+    hidden_contacts: int = 0
+
+
+def lookup_caller(*, actor: Membership, phone: str) -> CallerLookup | None:
+    """Earlier contacts from this number, their open cases and the open cases of people with this
+    number, and the safety flags recorded on them; None when the number cannot be parsed.
+
+    Only rows of the current organisation are reachable (org-scoped managers, row-level security,
+    and an index key that differs per organisation); of those, only what `actor` may see.
+    """
+    e164 = normalise_phone(phone, actor.org.shipping_country or None)
+    if not e164:
+        return None
+    result = CallerLookup(phone=e164)
+    if not actor.has_perm(Perm.HANDLE_CONTACTS):
+        return result
+    index = blind_index("phone", e164)
+    # Fetched by the (org, phone index, started_at) index, then checked against the case access
+    # rules for the few cases they name: cheaper than joining every visible case of the org.
+    candidates = list(
+        Contact.objects.filter(caller_phone_index=index)
+        .select_related("case")
+        .only(*LOOKUP_FIELDS)
+        .order_by("-started_at")[: LOOKUP_LIMIT * 2]
+    )
+    people = Person.objects.filter(
+        Q(mobile_phone_index=index) | Q(home_phone_index=index), merged_into__isnull=True
+    ).values("pk")[:LOOKUP_LIMIT]
+    party_cases = set(
+        CaseParty.objects.filter(person__in=people).values_list("case_id", flat=True)[:LOOKUP_LIMIT]
+    )
+    case_ids = {c.case_id for c in candidates if c.case_id} | party_cases
+    seen = {case.pk: case for case in visible_cases(actor=actor).filter(pk__in=case_ids)}
+    for contact in candidates:
+        if contact.case_id is None or contact.case_id in seen:
+            if len(result.contacts) < LOOKUP_LIMIT:
+                result.contacts.append(contact)
+        else:
+            result.hidden_contacts += 1
+    result.cases = sorted(
+        (case for case in seen.values() if case.status in OPEN_STATUSES),
+        key=lambda case: case.reference,
+    )
+    result.safety_flags = sorted({f for c in result.contacts for f in c.safety_flags})
+    return result
+
+
+def visible_tasks(*, actor: Membership) -> QuerySet[Task]:
+    if not actor.has_perm(Perm.HANDLE_CONTACTS):
+        return Task.objects.none()
+    cases = visible_cases(actor=actor).values("pk")
+    contacts = visible_contacts(actor=actor).values("pk")
+    return Task.objects.filter(
+        (Q(case__isnull=True) | Q(case__in=cases))
+        & (Q(contact__isnull=True) | Q(contact__in=contacts))
+    ).select_related("assignee", "contact", "case")
+
+
+def get_task(*, actor: Membership, task_id: uuid.UUID | str) -> Task:
+    try:
+        return visible_tasks(actor=actor).get(pk=task_id)
+    except (Task.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def open_tasks(*, actor: Membership, scope: str = "mine") -> QuerySet[Task]:
+    """'mine': assigned to the actor; 'team': unassigned in the actor's team queue; 'all'."""
+    tasks = visible_tasks(actor=actor).filter(status=TaskStatus.OPEN)
+    if scope == "mine":
+        tasks = tasks.filter(assignee=actor.user)
+    elif scope == "team":
+        tasks = tasks.filter(assignee__isnull=True, team=actor.team)
+    return tasks.order_by("due_at", "created_at")
+
+
+def notifications(*, actor: Membership) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=actor.user).order_by("-created_at")
+
+
+def unread_count(*, actor: Membership) -> int:
+    return notifications(actor=actor).filter(read_at__isnull=True).count()
+
+
+def articles(*, actor: Membership, language: str = "") -> QuerySet[KnowledgeArticle]:
+    if not actor.has_perm(Perm.HANDLE_CONTACTS) and not actor.has_perm(Perm.APPROVE_CLOSURE):
+        return KnowledgeArticle.objects.none()
+    rows = KnowledgeArticle.objects.all()
+    if not actor.has_perm(Perm.APPROVE_CLOSURE):
+        rows = rows.filter(is_published=True)
+    return rows.filter(language=language) if language else rows
+
+
+def get_article(*, actor: Membership, article_id: int | str) -> KnowledgeArticle:
+    try:
+        return articles(actor=actor).get(pk=article_id)
+    except (KnowledgeArticle.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def search_knowledge(
+    *, actor: Membership, query: str, language: str = ""
+) -> list[KnowledgeArticle]:
+    from tessera.helpline.fulltext import search_articles
+
+    if not actor.has_perm(Perm.HANDLE_CONTACTS):
+        return []
+    found = search_articles(query)
+    if language:
+        found = found.filter(language=language)
+    return list(found[:20])

@@ -1,0 +1,168 @@
+"""Helpline services and selectors: sealed caller numbers, triage, linking to cases, tasks,
+alerts computed on read, and the knowledge base's safe Markdown and org-filtered search."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from tessera.audit.models import AuditEvent
+from tessera.cases import services as case_services
+from tessera.cases.models import Sensitivity
+from tessera.cases.services.common import CaseRuleError
+from tessera.helpline import selectors, services
+from tessera.helpline.markdown import render_markdown
+from tessera.helpline.models import Contact, Notification, TaskStatus, TriageStatus
+from tessera.tenancy.context import org_context
+from tessera.tenancy.roles import Role
+
+from .conftest import World
+from .helpline_helpers import contact_from, member
+
+
+def test_caller_phone_is_sealed_and_found_by_blind_index(world: World) -> None:
+    contact = contact_from(world, world.a, "07700 900123", summary="Worried about car wash")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM helpline_contact")
+        raw = repr(cursor.fetchall())
+    assert "7700900123" not in raw and "car wash" not in raw
+    with org_context(world.a):
+        stored = Contact.objects.get(pk=contact.pk)
+        assert stored.caller_phone == "+447700900123"
+        actor = member(world, world.a, Role.HELPLINE_ADVISOR)
+        found = selectors.lookup_caller(actor=actor, phone="+44 7700 900123")
+    assert found is not None and [c.pk for c in found.contacts] == [contact.pk]
+    assert found.phone == "+447700900123"
+
+
+def test_invalid_values_are_refused_field_by_field(world: World) -> None:
+    actor = member(world, world.a, Role.HELPLINE_ADVISOR)
+    with org_context(world.a), pytest.raises(CaseRuleError) as caught:
+        services.record_contact(
+            actor=actor,
+            data={"channel": "pigeon", "caller_phone": "not a number", "safety_flags": ["x"]},
+        )
+    assert set(caught.value.errors) == {"channel", "caller_phone", "safety_flags"}
+
+
+def test_lookup_hides_contacts_of_cases_the_actor_cannot_see(world: World) -> None:
+    supervisor = member(world, world.a, Role.SUPERVISOR)
+    advisor = member(world, world.a, Role.HELPLINE_ADVISOR)
+    open_one = contact_from(world, world.a, "+447700900555", safety_flags=["do_not_call_back"])
+    hidden = contact_from(world, world.a, "+447700900555", safety_flags=["perpetrator_may_answer"])
+    with org_context(world.a):
+        visible_case = services.link_contact_to_case(actor=supervisor, contact=open_one)
+        secret = case_services.open_case(
+            actor=supervisor, data={"sensitivity": Sensitivity.HIGHLY_RESTRICTED}
+        )
+        services.link_contact_to_case(actor=supervisor, contact=hidden, case=secret)
+        result = selectors.lookup_caller(actor=advisor, phone="07700900555")
+    assert result is not None
+    assert [c.pk for c in result.contacts] == [open_one.pk]
+    assert [c.pk for c in result.cases] == [visible_case.pk]
+    assert result.safety_flags == ["do_not_call_back"]
+    assert result.hidden_contacts == 1
+
+
+def test_public_report_enters_the_triage_queue_and_is_audited_as_public(world: World) -> None:
+    contact = services.submit_public_report(
+        org=world.a,
+        data={"summary": "Workers sleep at the farm", "caller_phone": "07700900777"},
+        ip="203.0.113.9",
+    )
+    advisor = member(world, world.a, Role.HELPLINE_ADVISOR)
+    with org_context(world.a):
+        queue = list(selectors.triage_queue(actor=advisor))
+        event = AuditEvent.objects.get(action="contact.public_report")
+    assert [c.pk for c in queue] == [contact.pk]
+    assert queue[0].channel == "web_form" and queue[0].triage_status == TriageStatus.NEW
+    assert event.actor_id is None and event.actor_label == "public:public_form"
+    with org_context(world.b):
+        assert not Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_anonymous_reports_keep_no_contact_details(world: World) -> None:
+    contact = services.submit_public_report(
+        org=world.a,
+        data={"summary": "x", "is_anonymous": True, "caller_phone": "07700900777"},
+    )
+    with org_context(world.a):
+        assert Contact.objects.get(pk=contact.pk).caller_phone_index == ""
+
+
+def test_unknown_report_fields_are_refused(world: World) -> None:
+    with pytest.raises(CaseRuleError) as caught:
+        services.submit_public_report(org=world.a, data={"summary": "x", "case": "1"})
+    assert list(caught.value.errors) == ["case"]
+
+
+def test_urgent_contact_waiting_too_long_raises_an_alert_until_taken(
+    world: World, settings: object
+) -> None:
+    contact = services.submit_public_report(org=world.a, data={"summary": "x", "urgency": "urgent"})
+    routine = services.submit_public_report(org=world.a, data={"summary": "y"})
+    advisor = member(world, world.a, Role.HELPLINE_ADVISOR)
+    with org_context(world.a):
+        assert list(selectors.waiting_alerts(actor=advisor)) == []
+        later = timezone.now() + timedelta(minutes=11)
+        assert [c.pk for c in selectors.waiting_alerts(actor=advisor, now=later)] == [contact.pk]
+        services.take_contact(actor=advisor, contact=contact)
+        assert list(selectors.waiting_alerts(actor=advisor, now=later)) == []
+        assert routine.pk not in [c.pk for c in selectors.waiting_alerts(actor=advisor, now=later)]
+
+
+def test_task_assignment_notifies_and_completion_is_recorded(world: World) -> None:
+    advisor = member(world, world.a, Role.HELPLINE_ADVISOR)
+    supervisor = member(world, world.a, Role.SUPERVISOR)
+    contact = contact_from(world, world.a, "+447700900100")
+    with org_context(world.a):
+        task = services.create_task(
+            actor=supervisor, title="Call back safely", contact=contact, assignee=advisor.user
+        )
+        assert Notification.objects.filter(recipient=advisor.user).count() == 1
+        assert [t.pk for t in selectors.open_tasks(actor=advisor)] == [task.pk]
+        services.complete_task(actor=advisor, task=task)
+        task.refresh_from_db()
+        assert task.status == TaskStatus.DONE and task.completed_by == advisor.user
+        with pytest.raises(CaseRuleError):
+            services.complete_task(actor=advisor, task=task)
+
+
+def test_task_cannot_be_assigned_outside_the_organisation(world: World) -> None:
+    supervisor = member(world, world.a, Role.SUPERVISOR)
+    with org_context(world.a), pytest.raises(CaseRuleError):
+        services.create_task(
+            actor=supervisor, title="x", assignee=world.user(world.b, Role.CASEWORKER)
+        )
+
+
+def test_markdown_is_rendered_without_raw_html_or_script_links() -> None:
+    html = render_markdown(
+        "# Visa\n<script>alert(1)</script>\n[x](javascript:alert(1)) **bold** <img src=x onerror=y>"
+    )
+    assert "<h1>Visa</h1>" in html and "<strong>bold</strong>" in html
+    assert "<script>" not in html and "<img" not in html and 'href="javascript:' not in html
+
+
+def test_knowledge_search_finds_words_and_never_another_organisations_articles(
+    world: World,
+) -> None:
+    for org in (world.a, world.b):
+        actor = member(world, org, Role.SUPERVISOR)
+        with org_context(org):
+            services.save_article(
+                actor=actor,
+                title=f"Passport retention {org.slug}",
+                body="When an employer keeps the passport, explain the National Referral Mechanism.",
+                tags="documents, nrm",
+            )
+            services.save_article(actor=actor, title="Cleaning", body="Unrelated guidance.")
+    advisor = member(world, world.a, Role.HELPLINE_ADVISOR)
+    with org_context(world.a):
+        found = selectors.search_knowledge(actor=advisor, query="passport referral")
+        assert [a.title for a in found] == ["Passport retention alpha"]
+        assert selectors.search_knowledge(actor=advisor, query="nothingmatches") == []
+        assert selectors.search_knowledge(actor=advisor, query="'\" OR *") == []
