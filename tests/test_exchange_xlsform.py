@@ -9,20 +9,23 @@ import pytest
 from tessera.cases.models import CaseParty
 from tessera.consent.models import Consent
 from tessera.exchange.models import ImportStatus
-from tessera.exchange.xlsform import form_path, questions
+from tessera.exchange.xlsform import (
+    official_form_path,
+    packaged_questions,
+    questions,
+    questions_from_form,
+)
 from tessera.tenancy.context import org_context
 from tessera.vault.fields import index_for
 
 from .conftest import World
 from .exchange_helpers import do_import, officer_in
 
-pytestmark = pytest.mark.shared
 
-
-@pytest.fixture(autouse=True)
-def _needs_form() -> None:
-    if not form_path().exists():
-        pytest.skip(f"{form_path()} is absent (set TESSERA_SHARED_DIR)")
+def test_the_packaged_map_is_the_official_form_read_by_pyxform() -> None:
+    if not official_form_path().exists():
+        pytest.skip(f"{official_form_path()} is absent (set TESSERA_SHARED_DIR): cannot compare")
+    assert packaged_questions() == questions_from_form(official_form_path())
 
 
 ODK_CSV = (

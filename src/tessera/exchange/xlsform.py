@@ -69,24 +69,26 @@ def _squash(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.casefold())
 
 
-def form_path() -> Path:
-    configured = getattr(settings, "TESSERA_XLSFORM", "") or os.environ.get("TESSERA_XLSFORM", "")
-    if configured:
-        return Path(configured)
+PACKAGED_QUESTIONS = Path(__file__).with_name("data") / "htcds_xlsform_questions.json"
+
+
+def official_form_path() -> Path:
+    """IOM's official form in the shared reference folder (used to generate the packaged map)."""
     shared = os.environ.get("TESSERA_SHARED_DIR")
-    repo = Path(__file__).resolve().parents[3]
-    root = Path(shared) if shared else repo.parent / "shared"
-    if not root.exists():
-        root = Path("/work/shared")
+    root = Path(shared) if shared else Path(__file__).resolve().parents[3].parent / "shared"
     return root / "reference" / "htcds" / "source" / "htcds_xlsform.xlsx"
 
 
-@cache
-def questions(path: str = "") -> dict[str, Question]:
-    """The form's questions by name, each with the HTCDS field it fills."""
+def form_path() -> Path | None:
+    """An organisation's own version of the form, when TESSERA_XLSFORM names one."""
+    configured = getattr(settings, "TESSERA_XLSFORM", "") or os.environ.get("TESSERA_XLSFORM", "")
+    return Path(configured) if configured else None
+
+
+def questions_from_form(source: Path) -> dict[str, Question]:
+    """Read a form definition with pyxform: each question with the HTCDS field it fills."""
     # pyxform ships no type information; its one entry point used here returns a plain dict.
     parse_file_to_json = importlib.import_module("pyxform.xls2json").parse_file_to_json
-    source = Path(path) if path else form_path()
     if not source.exists():
         raise ExchangeFileError(
             _("The XLSForm definition %(path)s is missing (set TESSERA_XLSFORM).")
@@ -101,6 +103,26 @@ def questions(path: str = "") -> dict[str, Question]:
         if htcds is not None:
             out[name] = Question(name=name, field=htcds, kind=str(child.get("type", "")))
     return out
+
+
+def packaged_questions() -> dict[str, Question]:
+    """The official form's map, generated into the package (`python -m tessera.exchange.xlsform`)."""
+    rows = json.loads(PACKAGED_QUESTIONS.read_text(encoding="utf-8"))
+    return {row["name"]: Question(**row) for row in rows}
+
+
+@cache
+def questions(path: str = "") -> dict[str, Question]:
+    """The form's questions by name: a given or configured form, else the official one as packaged."""
+    source = Path(path) if path else form_path()
+    return questions_from_form(source) if source is not None else packaged_questions()
+
+
+def write_packaged_questions(source: Path | None = None) -> Path:
+    found = questions_from_form(source or official_form_path())
+    rows = [vars(q) for q in sorted(found.values(), key=lambda q: q.name)]
+    PACKAGED_QUESTIONS.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    return PACKAGED_QUESTIONS
 
 
 def _records(data: bytes) -> list[dict[str, Any]]:
@@ -184,3 +206,7 @@ def _instance_id(record: dict[str, Any]) -> str:
         if value:
             return f"xlsform:{str(value)[:50]}"
     return ""
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_packaged_questions()}")
