@@ -118,3 +118,21 @@ def coerce_value(spec: Field, value: Any) -> Any:
     if kind == "Long Text":
         return _text(value, name, MAX_LONG_TEXT)
     return _text(value, name, MAX_TEXT)
+
+
+def coerce_values(specs: dict[str, Field], data: dict[str, Any]) -> dict[str, Any]:
+    """Coerce every value; unknown keys are errors. Raises HtcdsValidationError with all problems."""
+    error = HtcdsValidationError()
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        spec = specs.get(name)
+        if spec is None:
+            error.add(name, _("%(field)s is not a field here.") % {"field": name})
+            continue
+        try:
+            out[name] = coerce_value(spec, value)
+        except ValueError as exc:
+            error.add(name, str(exc))
+    if error.errors:
+        raise error
+    return out
