@@ -17,7 +17,7 @@ from tessera.cases.models import ExtensionField, ExtensionType
 from tessera.htcds import schema
 from tessera.htcds.catalogue import Field, field
 from tessera.htcds.naming import attr_name
-from tessera.htcds.validation import HtcdsValidationError, coerce_value
+from tessera.htcds.validation import HtcdsValidationError, coerce_values
 
 
 @dataclass(frozen=True)
@@ -75,21 +75,7 @@ def to_model_value(model_field_is_text: bool, value: Any) -> Any:
 
 def clean_htcds(entity: EntityMap, data: dict[str, Any]) -> dict[str, Any]:
     """Coerce the HTCDS fields in `data` (keys not in the entity are errors)."""
-    error = HtcdsValidationError()
-    specs = entity.specs
-    out: dict[str, Any] = {}
-    for name, value in data.items():
-        spec = specs.get(name)
-        if spec is None:
-            error.add(name, _("%(field)s is not a field of this record.") % {"field": name})
-            continue
-        try:
-            out[name] = coerce_value(spec, value)
-        except ValueError as exc:
-            error.add(name, str(exc))
-    if error.errors:
-        raise error
-    return out
+    return coerce_values(entity.specs, data)
 
 
 def clean_extensions(

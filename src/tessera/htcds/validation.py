@@ -127,7 +127,7 @@ def coerce_values(specs: dict[str, Field], data: dict[str, Any]) -> dict[str, An
     for name, value in data.items():
         spec = specs.get(name)
         if spec is None:
-            error.add(name, _("%(field)s is not a field here.") % {"field": name})
+            error.add(name, _("%(field)s is not a field of this record.") % {"field": name})
             continue
         try:
             out[name] = coerce_value(spec, value)
