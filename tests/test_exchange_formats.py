@@ -83,6 +83,20 @@ def test_reimporting_the_same_file_creates_nothing_new(world: World) -> None:
         assert Case.objects.count() == 1
 
 
+def test_a_finished_import_destroys_its_copy_of_the_uploaded_file(world: World) -> None:
+    from tessera.exchange.models import ImportJob
+    from tessera.vault.models import SubjectKey
+
+    source, target = officer_in(world.a, fresh_org("shred"))
+    _seed(source)
+    job = do_import(target, do_export(source, "csv"), "a.csv")
+    assert job.status == ImportStatus.DONE
+    with org_context(target.org):
+        stored = ImportJob.objects.get(pk=job.pk)
+        assert stored.__dict__["content"] is None
+        assert not SubjectKey.objects.filter(subject_id=job.pk).exists()
+
+
 def test_people_matching_existing_people_by_blind_index_are_reported(world: World) -> None:
     source, target = officer_in(world.a, fresh_org("dupes"))
     _seed(source)

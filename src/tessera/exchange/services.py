@@ -27,6 +27,7 @@ from tessera.htcds.validation import HtcdsValidationError
 from tessera.tenancy.context import org_context
 from tessera.tenancy.models import Membership
 from tessera.tenancy.roles import Perm
+from tessera.vault.keys import shred_subject
 
 Progress = Callable[[int, int], None]
 BATCH_SIZE = 200
@@ -263,7 +264,11 @@ def commit_import(
     with acting(actor):
         job.status = ImportStatus.DONE
         job.finished_at = timezone.now()
-        job.save(update_fields=["status", "finished_at", "updated_at"])
+        # The uploaded file holds identities that now live in the cases: destroy the job's key so
+        # the copy is unreadable everywhere, backups included, and drop the ciphertext.
+        job.content = None
+        shred_subject(job.pk)
+        job.save(update_fields=["status", "finished_at", "updated_at", "content"])
         record(
             action="exchange.import_done",
             object_type="ImportJob",
