@@ -82,3 +82,16 @@ def test_start_up_check_rejects_an_unscoped_domain_model(monkeypatch: pytest.Mon
     assert [e.id for e in errors] == ["tessera.E001"]
     assert isinstance(errors[0], checks.Error)
     assert "no `org` field" in errors[0].msg
+
+
+def test_services_called_outside_a_request_are_audited_under_the_member(world: World) -> None:
+    from tessera.audit.models import AuditEvent
+    from tessera.cases.services import open_case
+    from tessera.tenancy.models import Membership
+
+    user = world.user(world.a, "caseworker")
+    member = Membership.objects.select_related("org", "user").get(user=user, org=world.a)
+    case = open_case(actor=member)  # as from the CLI or a task: no middleware set an actor
+    with org_context(world.a):
+        event = AuditEvent.objects.get(object_id=str(case.pk))
+    assert (event.actor_id, event.actor_label) == (user.pk, user.email)

@@ -9,10 +9,8 @@ from typing import Any
 
 import pandas as pd
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 
-from tessera.audit.context import Actor, acting_as
 from tessera.audit.services import record
 from tessera.privacy import KAnonSpec, PrivacyError, k_anonymise
 from tessera.privacy.dpstats import SmallCountRule, dp_crosstab
@@ -22,7 +20,7 @@ from tessera.privacy.ledger import BudgetLedger
 from tessera.privacy.synth import synthesise
 from tessera.releases.dataset import COLUMNS, public_keys, statistics_table, with_unknowns
 from tessera.releases.models import PrivacyBudget, Release, ReleaseKind, ReleaseStatus
-from tessera.tenancy.context import org_context
+from tessera.tenancy.acting import acting, require
 from tessera.tenancy.models import Membership
 from tessera.tenancy.roles import Perm
 
@@ -49,16 +47,6 @@ SYNTH_COLUMNS = (
 # 250 categories each) together would not fit, so the default leaves them out.
 SYNTH_DEFAULT = ("gender", "age_band", "exploitation", "year")
 SMALL_COUNT_THRESHOLD = 5
-
-
-def _require(actor: Membership, perm: Perm) -> None:
-    if not actor.has_perm(perm):
-        raise PermissionDenied(f"Your role does not allow this ({perm.value}).")
-
-
-def _acting(actor: Membership) -> Any:
-    current = Actor(user_id=actor.user_id, label=actor.user.email)
-    return acting_as(current)
 
 
 def _csv(frame: pd.DataFrame) -> str:
@@ -142,7 +130,7 @@ def prepare_release(
     *, actor: Membership, kind: str, parameters: dict[str, Any] | None = None
 ) -> Release:
     """Build a release from the organisation's consenting victims; it waits for approval."""
-    _require(actor, Perm.VIEW_AGGREGATES)
+    require(actor, Perm.VIEW_AGGREGATES)
     parameters = dict(parameters or {})
     if kind not in ReleaseKind.values:
         raise ValidationError({"kind": f"Choose one of {', '.join(ReleaseKind.values)}."})
@@ -152,7 +140,7 @@ def prepare_release(
         if not isinstance(raw, int | float) or isinstance(raw, bool) or not raw > 0:
             raise ValidationError({"epsilon": "ε must be a number greater than 0."})
         epsilon = float(raw)
-    with org_context(actor.org), transaction.atomic(), _acting(actor):
+    with acting(actor):
         table = statistics_table()
         if table.empty:
             raise ValidationError(
@@ -197,12 +185,12 @@ def prepare_release(
 
 
 def _decide(*, actor: Membership, release: Release, status: str, note: str) -> Release:
-    _require(actor, Perm.APPROVE_RELEASE)
+    require(actor, Perm.APPROVE_RELEASE)
     if release.prepared_by_id == actor.user_id:
         raise PermissionDenied(
             "A release must be approved or rejected by someone other than its author."
         )
-    with org_context(actor.org), transaction.atomic(), _acting(actor):
+    with acting(actor):
         locked: Release = Release.objects.select_for_update().get(pk=release.pk)
         if locked.status != ReleaseStatus.PENDING:
             raise ValidationError(
@@ -227,10 +215,10 @@ def reject_release(*, actor: Membership, release: Release, note: str = "") -> Re
 
 def download_release(*, actor: Membership, release: Release) -> str:
     """The released CSV; only once approved, and every download is audited."""
-    _require(actor, Perm.VIEW_AGGREGATES)
+    require(actor, Perm.VIEW_AGGREGATES)
     if release.status != ReleaseStatus.APPROVED:
         raise PermissionDenied("This release has not been approved yet.")
-    with org_context(actor.org), transaction.atomic(), _acting(actor):
+    with acting(actor):
         record(action="release.download", object_type="Release", object_id=release.pk)
     return release.output_csv
 

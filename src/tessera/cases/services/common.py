@@ -1,38 +1,22 @@
-"""Shared pieces of the case services: the acting member, errors, and the audit helper."""
+"""Shared pieces of the case services: errors and the audit helper (`acting` and `require` live in
+tessera.tenancy.acting and are re-exported here)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
-from django.utils.translation import gettext as _
+from django.db import models
 
 from tessera.audit.services import record
 from tessera.htcds.validation import HtcdsValidationError
-from tessera.tenancy.context import org_context
-from tessera.tenancy.models import Membership
-from tessera.tenancy.roles import Perm
+from tessera.tenancy.acting import acting, require
+
+__all__ = ["CaseRuleError", "acting", "audit", "require", "split_payload"]
 
 
 class CaseRuleError(HtcdsValidationError):
     """A business rule refused the action (for example closing without a reason)."""
-
-
-@contextmanager
-def acting(actor: Membership) -> Iterator[None]:
-    """One transaction in the actor's organisation: the change and its audit event commit together."""
-    with org_context(actor.org), transaction.atomic():
-        yield
-
-
-def require(actor: Membership, perm: Perm) -> None:
-    if not actor.has_perm(perm):
-        raise PermissionDenied(
-            _("Your role does not allow this (%(perm)s).") % {"perm": perm.value}
-        )
 
 
 def audit(action: str, obj: models.Model, fields: Iterable[str] = (), reason: str = "") -> None:
