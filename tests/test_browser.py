@@ -19,14 +19,11 @@ from typing import Any
 
 import pytest
 from django.conf import LazySettings
-from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.core.servers.basehttp import WSGIServer
-from django.db import connections
-from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
 
 from tessera.tenancy.models import Membership
 from tessera.tenancy.roles import Role
 
+from .browser_support import serial_live_server
 from .conftest import TEST_PASSWORD, TOTP_SECRET, World, make_member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,45 +64,12 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-class SerialLiveServerThread(LiveServerThread):
-    """A live server answering one request at a time.
-
-    The test database on SQLite is in memory, so the server thread shares the test's single
-    connection; concurrent requests (HTMX fires some while a form posts) would interleave on it.
-    A non-threaded server also sends `Connection: close`, so the browser never waits on keep-alive.
-    """
-
-    server_class = WSGIServer
-
-    def _create_server(self, connections_override: Any = None) -> WSGIServer:
-        return WSGIServer(
-            (self.host, self.port), QuietWSGIRequestHandler, allow_reuse_address=False
-        )
-
-
 @pytest.fixture
 def site(transactional_db: None, settings: LazySettings) -> Iterator[str]:
     # One step of clock tolerance: a code computed at the end of a 30 s window stays valid.
     settings.MFA_TOTP_TOLERANCE = 1
-    shared = {
-        conn.alias: conn
-        for conn in connections.all()
-        if conn.vendor == "sqlite" and conn.is_in_memory_db()  # type: ignore[attr-defined]
-    }
-    for conn in shared.values():
-        conn.inc_thread_sharing()
-    thread = SerialLiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=shared)
-    thread.daemon = True
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-    try:
-        yield f"http://127.0.0.1:{thread.port}"
-    finally:
-        thread.terminate()
-        for conn in shared.values():
-            conn.dec_thread_sharing()
+    with serial_live_server() as url:
+        yield url
 
 
 def log_in(browser: Any, site: str, email: str) -> Any:

@@ -55,33 +55,13 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def serial_server(transactional_db: None) -> Iterator[str]:
-    """A live server answering one request at a time (see test_browser.SerialLiveServerThread):
+    """A live server answering one request at a time (see browser_support.SerialLiveServerThread):
     on in-memory SQLite the server shares the test's connection, and HTMX's badge request would
     otherwise interleave with a page's own."""
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.db import connections
+    from .browser_support import serial_live_server
 
-    from .test_browser import SerialLiveServerThread
-
-    shared = {
-        conn.alias: conn
-        for conn in connections.all()
-        if conn.vendor == "sqlite" and conn.is_in_memory_db()  # type: ignore[attr-defined]
-    }
-    for conn in shared.values():
-        conn.inc_thread_sharing()
-    thread = SerialLiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=shared)
-    thread.daemon = True
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-    try:
-        yield f"http://127.0.0.1:{thread.port}"
-    finally:
-        thread.terminate()
-        for conn in shared.values():
-            conn.dec_thread_sharing()
+    with serial_live_server() as url:
+        yield url
 
 
 def _logged_in(browser: Any, world: World, role: Role, base: str) -> Any:
