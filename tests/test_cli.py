@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from click.testing import CliRunner, Result
 from django.test import override_settings
 
@@ -26,7 +28,7 @@ from tessera.tenancy.roles import Role
 from tessera.vault.keyring import encode_key, load_keyring
 from tessera.vault.models import OrgKey
 
-from .conftest import TEST_PASSWORD, World
+from .conftest import TEST_PASSWORD, World, make_member
 from .support import forget_used_totp_codes as forget_used_totp_codes
 from .support import totp_code
 
@@ -195,6 +197,28 @@ def test_user_create_with_bad_input_fails_clearly_and_writes_nothing(
     assert _snapshot() == before
 
 
+def test_user_create_with_totp_enrols_a_factor_that_logs_in(world: World) -> None:
+    result = run(
+        "user", "create", "new@alpha.test", "--org", "alpha", "--role", "caseworker", "--totp"
+    )
+    assert result.exit_code == 0, result.output
+    match = re.search(r"Authenticator secret \(shown once\): ([A-Z2-7]+)", result.stdout)
+    assert match is not None
+    account = User.objects.get(email="new@alpha.test")
+    authenticator = Authenticator.objects.get(user=account, type=Authenticator.Type.TOTP)
+    assert TOTP(authenticator).validate_code(totp_code(match.group(1)))
+
+
+def test_user_create_with_totp_refuses_to_replace_an_existing_factor(world: World) -> None:
+    user = world.user(world.a, Role.CASEWORKER)
+    before = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP).data
+    result = run("user", "create", user.email, "--org", "beta", "--role", "analyst", "--totp")
+    assert result.exit_code != 0
+    assert "already has an authenticator app" in result.stderr
+    assert Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP).data == before
+    assert not Membership.objects.filter(user=user, org=world.b).exists()
+
+
 def test_user_create_with_an_invalid_e_mail_fails_clearly(world: World) -> None:
     before = _snapshot()
     result = run("user", "create", "not-an-email", "--org", "alpha", "--role", "caseworker")
@@ -224,11 +248,13 @@ def test_token_create_prints_exactly_one_line_the_token(world: World) -> None:
         ("nobody@alpha.test", "alpha", "No user with the e-mail"),
         ("caseworker@alpha.test", "beta", "is not an active member of beta"),
         ("caseworker@alpha.test", "nowhere", "No organisation with the slug"),
+        ("nofactor@alpha.test", "alpha", "has no second factor"),
     ],
 )
 def test_token_create_refuses_clearly_and_prints_no_token(
     world: World, email: str, org: str, message: str
 ) -> None:
+    make_member(world.a, Role.CASEWORKER, email="nofactor@alpha.test", mfa=False)
     result = run("token", "create", "--user", email, "--org", org)
     assert result.exit_code != 0
     assert message in result.stderr
@@ -447,9 +473,13 @@ def test_an_operator_can_set_up_an_organisation_and_script_a_token(tmp_path: Pat
         "--role",
         "org_admin",
         "--password-stdin",
+        "--totp",
         stdin=f"{TEST_PASSWORD}\n",
     )
     assert user.returncode == 0, user.stderr
+    secret = re.search(r"Authenticator secret \(shown once\): ([A-Z2-7]+)", user.stdout)
+    assert secret is not None, user.stdout
+    assert f"secret={secret.group(1)}" in user.stdout  # the otpauth:// URI carries the same secret
     weak = _tessera(
         tmp_path,
         "user",
@@ -465,6 +495,15 @@ def test_an_operator_can_set_up_an_organisation_and_script_a_token(tmp_path: Pat
     assert weak.returncode != 0
     assert "too short" in weak.stderr
     assert "Traceback" not in weak.stderr
+
+    no_factor = _tessera(
+        tmp_path, "user", "create", "plain@gamma.test", "--org", "gamma", "--role", "caseworker"
+    )
+    assert no_factor.returncode == 0, no_factor.stderr
+    refused = _tessera(tmp_path, "token", "create", "--user", "plain@gamma.test", "--org", "gamma")
+    assert refused.returncode != 0
+    assert "has no second factor" in refused.stderr
+    assert refused.stdout == ""
 
     token = _tessera(tmp_path, "token", "create", "--user", "admin@gamma.test", "--org", "gamma")
     assert token.returncode == 0, token.stderr

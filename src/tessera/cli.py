@@ -159,13 +159,22 @@ def user() -> None:
 )
 @click.option("--name", default="", help="Display name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--totp",
+    is_flag=True,
+    help="Enrol an authenticator app and print its secret (needed before `tessera token create`).",
+)
 @with_django
-def user_create(email: str, org_slug: str, role: str, name: str, password_stdin: bool) -> None:
+def user_create(
+    email: str, org_slug: str, role: str, name: str, password_stdin: bool, totp: bool
+) -> None:
     """Create a user and add them to an organisation (or add an existing user to it)."""
+    from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+    from django.core.exceptions import ValidationError
     from django.db import transaction
 
     from tessera.accounts.models import User
-    from tessera.accounts.services import create_user
+    from tessera.accounts.services import create_user, enrol_totp
     from tessera.tenancy.roles import Role
     from tessera.tenancy.services import add_member
 
@@ -184,10 +193,18 @@ def user_create(email: str, org_slug: str, role: str, name: str, password_stdin:
                 f"{existing.email} already exists and keeps their password; add them without "
                 "--password-stdin, or use `tessera manage changepassword`."
             )
-        account = existing or create_user(email=email, password=password, display_name=name)
-        add_member(org=organisation, user=account, role=role)
+        try:
+            account = existing or create_user(email=email, password=password, display_name=name)
+            add_member(org=organisation, user=account, role=role)
+            totp_secret = enrol_totp(user=account) if totp else None
+        except ValidationError as exc:
+            raise click.ClickException(" ".join(exc.messages)) from exc
     verb = "Added existing user" if existing else "Created user"
     click.echo(f"{verb} {account.email} to {organisation.slug} as {role}.")
+    if totp_secret is not None:
+        uri = get_mfa_adapter().build_totp_url(account, totp_secret)
+        click.echo(f"Authenticator secret (shown once): {totp_secret}")
+        click.echo(f"Or scan this URI as a QR code: {uri}")
     if password is None and existing is None:
         click.echo("No password set: use `tessera manage changepassword` before logging in.")
 

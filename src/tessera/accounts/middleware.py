@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -14,6 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from tessera.accounts.services import has_mfa
 from tessera.tenancy.middleware import uses_api_token
 
 LOGIN_AT = "tessera_login_at"
@@ -47,14 +47,6 @@ class SessionTimeoutMiddleware:
 
 # Paths a staff member without MFA may still reach: enrolling MFA itself, logging out, assets.
 _MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/i18n/")
-
-
-def has_mfa(user_id: int) -> bool:
-    return bool(
-        Authenticator.objects.filter(
-            user_id=user_id, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
-        ).exists()
-    )
 
 
 class RequireMFAMiddleware:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -45,3 +47,27 @@ def set_preferred_language(*, user: User, language: str) -> None:
                 object_id=user.pk,
                 fields=["preferred_language"],
             )
+
+
+def has_mfa(user_id: int) -> bool:
+    return bool(
+        Authenticator.objects.filter(
+            user_id=user_id, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+        ).exists()
+    )
+
+
+def enrol_totp(*, user: User) -> str:
+    """Give `user` an authenticator-app second factor and return its secret (shown once, by the caller).
+
+    For operators setting accounts up from the command line, where no browser can show a QR code;
+    refused when the user already has one, so a script cannot silently replace someone's factor.
+    """
+    if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        raise ValidationError({"totp": f"{user.email} already has an authenticator app enrolled."})
+    secret = generate_totp_secret()
+    with transaction.atomic():
+        TOTP.activate(user, secret)
+        with system_context():
+            record(action="user.mfa_enrol", object_type="User", object_id=user.pk)
+    return secret

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tessera.accounts.models import ApiToken, User
+from tessera.accounts.services import has_mfa
 from tessera.audit.services import record
 from tessera.tenancy.context import org_context
 from tessera.tenancy.models import Membership, Organisation
@@ -31,6 +32,12 @@ def create_token(*, user: User, org: Organisation, name: str = "") -> tuple[ApiT
     """Create a token; returns the row and the secret, which is never stored or shown again."""
     if not Membership.objects.filter(user=user, org=org, is_active=True).exists():
         raise TokenError(f"{user.email} is not an active member of {org.slug}.")
+    if not has_mfa(user.pk):
+        # A token is a login that skips the second factor; only someone who has one may mint it.
+        raise TokenError(
+            f"{user.email} has no second factor: enrol one first (Account > Two-factor "
+            "authentication, or `tessera user create EMAIL --org SLUG --role ROLE --totp`)."
+        )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with org_context(org), transaction.atomic():
         token = ApiToken.objects.create(
