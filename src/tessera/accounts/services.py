@@ -65,7 +65,7 @@ def enrol_totp(*, user: User) -> str:
     """
     if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         raise ValidationError({"totp": f"{user.email} already has an authenticator app enrolled."})
-    secret = generate_totp_secret()
+    secret: str = generate_totp_secret()
     with transaction.atomic():
         TOTP.activate(user, secret)
         with system_context():
