@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Schema
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.responses import Status
 
 from tessera.accounts.models import ApiToken
 from tessera.accounts.tokens import revoke_token
@@ -102,7 +103,7 @@ def list_tokens(request: OrgRequest) -> object:
 
 
 @router.delete_op("/tokens/{token_id}", perm=None, response={204: None}, tags=["account"])
-def delete_token(request: OrgRequest, token_id: int) -> tuple[int, None]:
+def delete_token(request: OrgRequest, token_id: int) -> Status[None]:
     token = get_object_or_404(
         ApiToken,
         pk=token_id,
@@ -111,4 +112,4 @@ def delete_token(request: OrgRequest, token_id: int) -> tuple[int, None]:
         revoked_at__isnull=True,
     )
     revoke_token(token=token)
-    return 204, None
+    return Status(204, None)

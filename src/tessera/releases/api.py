@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Schema
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.responses import Status
 
 from tessera.api.base import OrgRouter
 from tessera.releases import services
@@ -64,11 +65,11 @@ def list_releases(request: OrgRequest) -> Any:
 
 
 @router.post_op("/releases", perm=Perm.VIEW_AGGREGATES, response={201: ReleaseOut})
-def create_release(request: OrgRequest, payload: ReleaseIn) -> tuple[int, Release]:
+def create_release(request: OrgRequest, payload: ReleaseIn) -> Status[Release]:
     release = services.prepare_release(
         actor=request.membership, kind=payload.kind, parameters=payload.parameters
     )
-    return 201, _release(release.pk)
+    return Status(201, _release(release.pk))
 
 
 @router.get_op("/releases/{release_id}", perm=Perm.VIEW_AGGREGATES, response=ReleaseOut)
