@@ -322,6 +322,20 @@ def test_a_lockout_of_one_account_does_not_lock_another(world: World) -> None:
     assert status == 302
 
 
+@override_settings(AXES_ENABLED=True, TESSERA_TRUST_X_FORWARDED_FOR=True)
+def test_behind_a_trusted_proxy_failures_are_recorded_against_the_forwarded_client(
+    world: World,
+) -> None:
+    user = world.user(world.a, Role.CASEWORKER)
+    Client().post(
+        "/accounts/login/",
+        {"login": user.email, "password": "wrong-password-attempt"},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.20",
+    )
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["198.51.100.20"]
+
+
 def test_the_lockout_limit_is_five_failures_in_base_settings() -> None:
     assert base_settings.AXES_FAILURE_LIMIT == 5
 

@@ -167,3 +167,6 @@ def test_behind_a_trusted_proxy_clients_are_counted_by_forwarded_address(
 
     assert [send("198.51.100.7") for _ in range(3)] == [200, 200, 429]
     assert send("198.51.100.8") == 200
+    # The client writes whatever it likes to the left of what the proxy appends: no way around it.
+    assert send("203.0.113.1, 198.51.100.7") == 429
+    assert send("203.0.113.2, 198.51.100.7") == 429

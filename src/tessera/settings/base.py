@@ -156,6 +156,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "tessera.accounts.lockout.login_name"
+# The same client address as the report-form rate limits (honours TESSERA_TRUST_X_FORWARDED_FOR).
+AXES_CLIENT_IP_CALLABLE = "tessera.tenancy.middleware.client_ip"
 
 # --- Sessions: 30 minutes idle, 12 hours absolute (enforced by SessionTimeoutMiddleware). ---
 TESSERA_SESSION_IDLE_SECONDS = env_int("TESSERA_SESSION_IDLE_SECONDS", 30 * 60)
@@ -222,8 +224,9 @@ TESSERA_REPORT_DEFAULT_ORG = env_str("TESSERA_REPORT_DEFAULT_ORG", "")
 # Public reports allowed per (count, seconds): per client address, and per receiving organisation.
 TESSERA_REPORT_RATE_PER_IP = (env_int("TESSERA_REPORT_RATE_PER_IP", 10), 3600)
 TESSERA_REPORT_RATE_PER_ORG = (env_int("TESSERA_REPORT_RATE_PER_ORG", 1000), 3600)
-# Behind a reverse proxy every client has the proxy's address: trust its X-Forwarded-For (only
-# when the proxy sets it) so that the per-client limit counts clients, not the proxy.
+# Behind a reverse proxy every client has the proxy's address: trust the address the proxy appends
+# to X-Forwarded-For (only when one proxy sits in front and sets it) so that the per-client limits
+# and the login lockout count clients, not the proxy.
 TESSERA_TRUST_X_FORWARDED_FOR = env_bool("TESSERA_TRUST_X_FORWARDED_FOR", False)
 # Rate limits live in the cache: one process may use the default in-memory cache; several
 # processes must share one (Redis), or each would count alone.

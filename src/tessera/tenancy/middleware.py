@@ -28,10 +28,16 @@ def uses_api_token(request: HttpRequest) -> bool:
 
 
 def client_ip(request: HttpRequest) -> str | None:
+    """The client's address, for rate limits and login lockout (axes calls this too).
+
+    Behind a trusted reverse proxy, the address that proxy appended is the *last* entry of
+    X-Forwarded-For: everything to its left came from the client and can be forged to dodge a
+    per-address limit.
+    """
     if getattr(settings, "TESSERA_TRUST_X_FORWARDED_FOR", False):
         forwarded = request.headers.get("X-Forwarded-For", "")
         if forwarded:
-            return forwarded.split(",")[0].strip() or None
+            return forwarded.rsplit(",", 1)[-1].strip() or None
     return request.META.get("REMOTE_ADDR") or None
 
 
