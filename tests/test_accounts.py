@@ -134,6 +134,21 @@ def test_a_wrong_totp_code_does_not_log_in(world: World) -> None:
     assert _logged_in_user_id(client) is None
 
 
+def test_the_previous_totp_code_is_accepted_but_an_older_one_is_not(world: World) -> None:
+    user = world.user(world.a, Role.CASEWORKER)
+    stale = Client(enforce_csrf_checks=True)
+    log_in(stale, user.email, TEST_PASSWORD)
+    response = post_form(stale, MFA_URL, {"code": totp_code(TOTP_SECRET, time.time() - 75)})
+    assert response.status_code == 200
+    assert _logged_in_user_id(stale) is None
+
+    late = Client(enforce_csrf_checks=True)
+    log_in(late, user.email, TEST_PASSWORD)
+    response = post_form(late, MFA_URL, {"code": totp_code(TOTP_SECRET, time.time() - 30)})
+    assert response.status_code == 302
+    assert _logged_in_user_id(late) == user.pk
+
+
 def test_a_wrong_password_does_not_reach_the_mfa_step(world: World) -> None:
     user = world.user(world.a, Role.CASEWORKER)
     client = Client(enforce_csrf_checks=True)

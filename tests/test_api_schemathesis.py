@@ -54,7 +54,7 @@ def admin_headers(db: None) -> dict[str, str]:
     One organisation with two members (not the full `world`): this fixture runs once per operation.
     """
     org = create_organisation(slug="gamma", name="Gamma Network", shipping_country="KE")
-    admin = make_member(org, Role.ORG_ADMIN, mfa=False)
+    admin = make_member(org, Role.ORG_ADMIN)  # a token needs a second factor
     caseworker = make_member(org, Role.CASEWORKER, mfa=False)
     member = Membership.objects.select_related("org", "user").get(user=caseworker, org=org)
     with org_context(org):

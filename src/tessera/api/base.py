@@ -7,11 +7,12 @@ enumerates every operation finds it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Field, Router, Schema
 from ninja.errors import HttpError
+from ninja.pagination import LimitOffsetPagination
 from ninja.security.base import AuthBase
 from ninja.utils import check_csrf
 
@@ -20,6 +21,19 @@ from tessera.tenancy.roles import Perm
 PERMISSION_KEY = "x-tessera-permission"
 PUBLIC_KEY = "x-tessera-public"
 MEMBER = "member"
+MAX_LIMIT = 100
+MAX_OFFSET = 10_000_000
+# Both databases stop at a signed 64-bit integer: a larger id or offset must be a 422, not a 500.
+MAX_ROW_ID = 2**63 - 1
+
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+
+
+class Paging(Schema):
+    """`limit` and `offset` of a list operation, bounded so that no value can overflow a query."""
+
+    limit: int = Field(25, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class OrgAuth(AuthBase):
@@ -78,3 +92,10 @@ class OrgRouter(Router):
 
     def delete_op(self, path: str, *, perm: Perm | None, **kwargs: Any) -> Any:
         return self.operation(["DELETE"], path, perm=perm, **kwargs)
+
+
+class BoundedPagination(LimitOffsetPagination):
+    """django-ninja's limit/offset pagination with our bounds (its own offset is unbounded)."""
+
+    class Input(Paging):
+        pass

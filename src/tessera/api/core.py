@@ -5,12 +5,12 @@ from datetime import datetime
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 
 from tessera.accounts.models import ApiToken
 from tessera.accounts.tokens import revoke_token
-from tessera.api.base import OrgRouter
+from tessera.api.base import BoundedPagination, OrgRouter, RowId
 from tessera.audit.models import AuditEvent
 from tessera.tenancy.http import OrgRequest
 from tessera.tenancy.models import Membership
@@ -74,7 +74,7 @@ def me(request: OrgRequest) -> MeOut:
 @router.get_op(
     "/members", perm=Perm.MANAGE_MEMBERS, response=list[MemberOut], tags=["organisation"]
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def list_members(request: OrgRequest) -> list[MemberOut]:
     rows = Membership.objects.select_related("user").filter(org=request.org).order_by("user__email")
     return [
@@ -84,7 +84,7 @@ def list_members(request: OrgRequest) -> list[MemberOut]:
 
 
 @router.get_op("/audit/events", perm=Perm.VIEW_AUDIT, response=list[AuditEventOut], tags=["audit"])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def list_audit_events(request: HttpRequest) -> object:
     return AuditEvent.objects.order_by("-seq")
 
@@ -92,7 +92,7 @@ def list_audit_events(request: HttpRequest) -> object:
 @router.get_op(
     "/audit/events/{event_id}", perm=Perm.VIEW_AUDIT, response=AuditEventOut, tags=["audit"]
 )
-def get_audit_event(request: HttpRequest, event_id: int) -> AuditEvent:
+def get_audit_event(request: HttpRequest, event_id: RowId) -> AuditEvent:
     event: AuditEvent = get_object_or_404(AuditEvent.objects.all(), pk=event_id)
     return event
 
@@ -103,7 +103,7 @@ def list_tokens(request: OrgRequest) -> object:
 
 
 @router.delete_op("/tokens/{token_id}", perm=None, response={204: None}, tags=["account"])
-def delete_token(request: OrgRequest, token_id: int) -> Status[None]:
+def delete_token(request: OrgRequest, token_id: RowId) -> Status[None]:
     token = get_object_or_404(
         ApiToken,
         pk=token_id,

@@ -10,10 +10,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from ninja import Body, Field, NinjaAPI, Query, Schema
+from ninja import Body, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 
-from tessera.api.base import OrgRouter
+from tessera.api.base import OrgRouter, Paging, RowId
 from tessera.cases import documents, selectors, serializers, services
 from tessera.cases.models import CaseNote, CaseParty, ExtensionField, SupportPlan, TraffickingEvent
 from tessera.consent.models import Consent
@@ -24,8 +24,6 @@ from tessera.tenancy.http import OrgRequest
 from tessera.tenancy.roles import Perm
 
 router = OrgRouter(tags=["cases"])
-MAX_LIMIT = 100
-MAX_OFFSET = 10_000_000
 Json = dict[str, Any]
 
 
@@ -39,15 +37,9 @@ class ErrorOut(Schema):
     errors: dict[str, list[str]] = {}
 
 
-class Paging(Schema):
-    # Bounded so that a huge offset cannot overflow the database's integer (a 500 before).
-    limit: int = Field(25, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0, le=MAX_OFFSET)
-
-
 class CaseFilters(Paging):
     status: str | None = None
-    owner: int | None = None
+    owner: RowId | None = None
     team: str | None = None
     sensitivity: str | None = None
     exploitation_type: str | None = None

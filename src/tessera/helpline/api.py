@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest
 from ninja import Body, Query, Schema
 from ninja.errors import HttpError
 
-from tessera.api.base import OrgRouter
+from tessera.api.base import MAX_LIMIT, OrgRouter, Paging, RowId
 from tessera.cases import selectors as case_selectors
 from tessera.helpline import ratelimit, selectors, serializers, services
 from tessera.helpline.models import Source
@@ -23,7 +23,6 @@ from tessera.tenancy.roles import Perm
 router = OrgRouter(tags=["helpline"])
 public_router = OrgRouter(tags=["public"])
 Json = dict[str, Any]
-MAX_LIMIT = 100
 MAX_PUBLIC_BODY = 32_768
 
 
@@ -40,9 +39,7 @@ class ErrorOut(Schema):
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
-class ContactFilters(Schema):
-    limit: int = 25
-    offset: int = 0
+class ContactFilters(Paging):
     triage_status: str | None = None
     channel: str | None = None
     caller_type: str | None = None
@@ -60,7 +57,7 @@ class TaskIn(Schema):
     title: str
     contact_id: uuid.UUID | None = None
     case_id: uuid.UUID | None = None
-    assignee_id: int | None = None
+    assignee_id: RowId | None = None
     team: str = ""
     due_at: datetime | None = None
     priority: str = "normal"
@@ -79,9 +76,7 @@ def list_contacts(request: OrgRequest, filters: Query[ContactFilters]) -> Page:
         rows = rows.filter(started_at__gte=filters.started_from)
     if filters.started_to:
         rows = rows.filter(started_at__lt=filters.started_to)
-    limit = max(1, min(filters.limit, MAX_LIMIT))
-    offset = max(0, filters.offset)
-    window = rows.order_by("-started_at")[offset : offset + limit]
+    window = rows.order_by("-started_at")[filters.offset : filters.offset + filters.limit]
     return Page(items=[serializers.contact_summary(c) for c in window], count=rows.count())
 
 
@@ -214,7 +209,7 @@ def search_knowledge(request: OrgRequest, q: str = "", language: str = "") -> Pa
 @router.get_op(
     "/helpline/knowledge/{article_id}", perm=Perm.HANDLE_CONTACTS, response={200: Json, **ERRORS}
 )
-def get_article(request: OrgRequest, article_id: int) -> Json:
+def get_article(request: OrgRequest, article_id: RowId) -> Json:
     article = selectors.get_article(actor=request.membership, article_id=article_id)
     return serializers.article_out(article, with_body=True)
 

@@ -7,10 +7,10 @@ from typing import Any
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 
-from tessera.api.base import OrgRouter
+from tessera.api.base import BoundedPagination, OrgRouter
 from tessera.releases import services
 from tessera.releases.models import Release
 from tessera.tenancy.http import OrgRequest
@@ -59,7 +59,7 @@ def _release(release_id: uuid.UUID) -> Release:
 
 
 @router.get_op("/releases", perm=Perm.VIEW_AGGREGATES, response=list[ReleaseOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def list_releases(request: OrgRequest) -> Any:
     return Release.objects.select_related("prepared_by", "decided_by").defer("output_csv")
 

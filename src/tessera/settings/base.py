@@ -146,6 +146,9 @@ ACCOUNT_RATE_LIMITS: dict[str, str] | Literal[False] = {"login_failed": "10/m/ip
 MFA_ADAPTER = "tessera.accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Tessera"
+# One 30-second step back (RFC 6238 section 5.2): a code typed just before its window closes, on a slow
+# connection or a drifting phone clock, still works; older codes do not.
+MFA_TOTP_TOLERANCE = 1
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("TESSERA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", False)
 MFA_RECOVERY_CODE_COUNT = 10
