@@ -87,6 +87,7 @@ def synthesise(
     keys: Mapping[str, Sequence[str]] | None = None,
     multi_valued: Collection[str] = (),
     categories_from_data: bool = False,
+    prune: float = 0.0,
 ) -> SynthResult:
     """Produce a synthetic table under (ε, δ)-DP (add/remove one record).
 
@@ -132,13 +133,27 @@ def synthesise(
     ]
     total = max(_total(measurements), 1.0)
     domain = JointDomain(shape, cliques)
-    joint = domain.from_matrix(fit(domain, measurements, total, iterations))
+    fitted = fit(domain, measurements, total, iterations)
+    if prune > 0:
+        start = _pruned(domain, fitted, prune * sigma)
+        fitted = fit(domain, measurements, total, iterations // 4, start)
+    joint = domain.from_matrix(fitted)
     rows = _round(joint.ravel(), round(total), rng)
     idx = np.unravel_index(np.repeat(np.arange(joint.size), rows), shape)
     out = pd.DataFrame({c: labels[j][idx[j]] for j, c in enumerate(df.columns)})
     out = out.replace(MISSING, pd.NA).sample(frac=1, random_state=int(rng.integers(1 << 31)))
     names = [tuple(str(df.columns[a]) for a in c) for c in cliques]
     return SynthResult(out.reset_index(drop=True), rho, sigma, names)
+
+
+def _pruned(domain: JointDomain, fitted: np.ndarray, threshold: float) -> np.ndarray:
+    """The fit with every combination of a measured clique below ``threshold`` rows removed.
+
+    Post-processing of DP output. A maximum-entropy fit spreads a little mass over every
+    combination, and sampled rows then show combinations that never occurred (fabricated).
+    """
+    small = [(m < threshold).astype(float) for m in domain.marginals(fitted)]
+    return np.where(domain.spread(small) > 0, 0.0, fitted)
 
 
 def _encode(
