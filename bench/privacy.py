@@ -2,7 +2,7 @@
 
 Run: OMP_NUM_THREADS=1 PYTHONPATH=src python bench/privacy.py [--quick]
 Synthesis only: ... bench/privacy.py --only-synth [--draws 3] [--epsilons 1,4]
-    [--peers pac-synth,aim] [--synth-100k]  (AIM needs ``pip install -e .[synth-peers]``)
+    [--peers pac-synth,aim] [--synth-100k]  (peers need the bench extra: ``pip install -e .[bench]``)
 """
 
 from __future__ import annotations
