@@ -55,3 +55,18 @@ def test_fit_weighs_precise_measurements_more() -> None:
     noisy = Measurement((0,), np.array([20.0, 80.0]), 10.0)
     fitted = domain.from_matrix(fit(domain, [precise, noisy], 100.0, iterations=300))
     assert _marginal(fitted, (0,))[0] == pytest.approx(80 - 60 / 101, abs=0.5)
+
+
+def test_pruning_removes_exactly_the_cells_of_small_clique_combinations() -> None:
+    from tessera.privacy.synth import _pruned
+
+    shape = (2, 3, 2)
+    cliques = [(0, 1), (1, 2)]
+    domain = JointDomain(shape, cliques)
+    table = np.full(shape, 10.0)
+    table[1, 2, :] = 0.5  # (x0=1, x1=2) totals 1 row: below the threshold
+    pruned = domain.from_matrix(_pruned(domain, domain.to_matrix(table), threshold=2.0))
+    assert np.all(pruned[1, 2, :] == 0)
+    mask = np.ones(shape, dtype=bool)
+    mask[1, 2, :] = False
+    np.testing.assert_array_equal(pruned[mask], table[mask])

@@ -127,3 +127,17 @@ def test_a_column_without_a_public_key_set_is_refused_unless_opted_in(
 ) -> None:
     with pytest.raises(PrivacyError, match="no public key set for column 'year_band'"):
         synthesise(table, epsilon=1.0)
+
+
+def test_a_degree_other_than_two_or_three_is_refused(table: pd.DataFrame) -> None:
+    with pytest.raises(PrivacyError, match="degree must be 2 or 3"):
+        synthesise(table, epsilon=1.0, degree=4, categories_from_data=True)
+
+
+def test_three_way_measurements_are_named_in_the_result(table: pd.DataFrame) -> None:
+    result = synthesise(
+        table, epsilon=2.0, degree=3, rng=np.random.default_rng(8), categories_from_data=True
+    )
+    assert result.measured == [tuple(t) for t in itertools.combinations(table.columns, 3)]
+    assert result.sigma == pytest.approx(np.sqrt(4 / (2 * result.rho)))
+    assert abs(len(result.data) - len(table)) / len(table) < 0.02
