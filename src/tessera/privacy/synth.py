@@ -83,7 +83,7 @@ def synthesise(
     *,
     epsilon: float,
     delta: float | None = None,
-    iterations: int = 200,
+    iterations: int | None = None,
     rng: np.random.Generator | None = None,
     keys: Mapping[str, Sequence[str]] | None = None,
     multi_valued: Collection[str] = (),
@@ -97,7 +97,9 @@ def synthesise(
         df: categorical table (every value is a category; blank is its own category).
         epsilon: ε > 0.
         delta: δ; defaults to 1 / (10 n).
-        iterations: mirror-descent steps of the fit.
+        iterations: mirror-descent steps of the fit; by default 200 at rho = 0.03 (eps = 1),
+            growing with sqrt(rho) up to 1000: less noise makes a sharper optimum that takes
+            longer to reach (at eps = 4, 200 steps left the 2-way error at 8.1 vs 4.7 after 450).
         rng: randomness for sampling rows (the DP noise always comes from OpenDP).
         keys: column → public categories; defaults to the shipped key sets.
         multi_valued: columns whose cells may hold several ``;``-separated keys; their domain
@@ -142,6 +144,8 @@ def synthesise(
     ]
     total = max(_total(measurements), 1.0)
     domain = JointDomain(shape, cliques)
+    if iterations is None:
+        iterations = int(min(max(200 * math.sqrt(rho / 0.0306), 200), 1000))
     fitted = fit(domain, measurements, total, iterations)
     if prune > 0:
         start = _pruned(domain, fitted, prune * sigma)
