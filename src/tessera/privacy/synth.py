@@ -99,7 +99,7 @@ def synthesise(
         delta: δ; defaults to 1 / (10 n).
         iterations: mirror-descent steps of the fit; by default 200 at rho = 0.03 (eps = 1),
             growing with sqrt(rho) up to 1000: less noise makes a sharper optimum that takes
-            longer to reach (at eps = 4, 200 steps left the 2-way error at 8.1 vs 4.7 after 450).
+            longer to reach (at eps = 4, 150 steps left the 2-way error at 8.1, 450 steps at 4.7).
         rng: randomness for sampling rows (the DP noise always comes from OpenDP).
         keys: column → public categories; defaults to the shipped key sets.
         multi_valued: columns whose cells may hold several ``;``-separated keys; their domain
