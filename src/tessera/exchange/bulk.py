@@ -26,15 +26,19 @@ from tessera.cases.models import Case, CaseParty, CaseStatus, ExtensionField, Pa
 from tessera.cases.services.cases import _apply_own
 from tessera.cases.services.common import split_payload
 from tessera.consent.models import Purpose
-from tessera.exchange.units import Unit
+from tessera.exchange.units import Problem, Unit
 from tessera.htcds.catalogue import Field
 from tessera.htcds.schema import PERSON_FIELDS
 from tessera.htcds.validation import HtcdsValidationError, coerce_value
 from tessera.tenancy.models import Membership
 
 FLAT_PARTS = frozenset({"case", "people", "consent", "comments"})
-OPEN = (CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP)
+# Plain strings: the choices' own `.values` builds a new list on every use.
+OPEN = frozenset({CaseStatus.ACTIVE.value, CaseStatus.FOLLOW_UP.value})
+ACTIVE = CaseStatus.ACTIVE.value
+STATUSES = frozenset(CaseStatus.values)
 ROLES = frozenset(PartyRole.values)
+PURPOSES = frozenset(Purpose.values)
 
 
 def has_extension_fields() -> bool:
@@ -87,6 +91,11 @@ class BuiltUnit:
     # (person index, purpose, given)
     consents: list[tuple[int, str, bool]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+def located(unit: Unit, exc: HtcdsValidationError) -> list[Problem]:
+    """Report entries for a unit's refused values, at the rows and columns they came from."""
+    return [unit.problem(path, m) for path, messages in exc.errors.items() for m in messages]
 
 
 @contextmanager
@@ -162,7 +171,7 @@ def _entity(name: str) -> tuple[dict[str, Field], dict[str, tuple[str, bool]]]:
 def build_unit(context: BulkContext, cleaner: Cleaner, unit: Unit) -> BuiltUnit:
     """The unit's rows under the services' rules; HtcdsValidationError names document paths."""
     htcds, own = split_payload(dict(unit.document.get("case") or {}))
-    status = htcds.pop("cas_Status", None) or CaseStatus.ACTIVE.value
+    status = htcds.pop("cas_Status", None) or ACTIVE
     htcds.pop("cas_CaseOwner", None)
     actor = context.actor
     case: dict[str, Any] = {"status": status, "owner_id": actor.user_id, "team": actor.team}
@@ -197,7 +206,7 @@ def build_unit(context: BulkContext, cleaner: Cleaner, unit: Unit) -> BuiltUnit:
             person_index = refs.get(str(entry.get("ref", "")))
             if person_index is None:
                 raise HtcdsValidationError({"ref": [_("ref must name a person in this document.")]})
-            if entry.get("purpose") not in Purpose.values or not isinstance(
+            if entry.get("purpose") not in PURPOSES or not isinstance(
                 entry.get("con_Consent"), bool
             ):
                 raise HtcdsValidationError(
@@ -214,7 +223,7 @@ def build_unit(context: BulkContext, cleaner: Cleaner, unit: Unit) -> BuiltUnit:
                 _("Case owner in the imported file: %(owner)s") % {"owner": unit.owner_email}
             )
     if unit.status:
-        if unit.status not in CaseStatus.values:
+        if unit.status not in STATUSES:
             raise HtcdsValidationError(
                 {
                     "case.cas_Status": [

@@ -16,6 +16,7 @@ from tessera.cases.models.case import CaseSequence
 from tessera.cases.services.common import acting, audit
 from tessera.consent.models import Consent
 from tessera.exchange.duplicates import (
+    DuplicateCheck,
     matching_indexes_in_batch,
     matching_people,
     matching_people_in_batch,
@@ -125,14 +126,15 @@ def batch_duplicate_warnings(units: list[Unit]) -> list[Problem]:
     return out
 
 
-def staged_duplicate_warnings(units: list[StagedUnit]) -> list[Problem]:
-    """`batch_duplicate_warnings` for staged units, from the indexes staged with them. A person is
-    reported on the first row of their case, as `Unit.problem` places a `people[i]` path."""
-    paths = [(unit, i, indexes) for unit in units for i, indexes in enumerate(unit.matches)]
-    matches = matching_indexes_in_batch([indexes for _unit, _i, indexes in paths])
+def staged_duplicate_warnings(checks: list[DuplicateCheck]) -> list[Problem]:
+    """`batch_duplicate_warnings` for units whose people's indexes are already computed (staged
+    units). A person is reported on the first row of their case, where `Unit.problem` places a
+    `people[i]` path."""
+    paths = [(row, i, indexes) for row, people in checks for i, indexes in enumerate(people)]
+    matches = matching_indexes_in_batch([indexes for _row, _i, indexes in paths])
     return [
-        Problem(unit.first_row, "", f"people[{i}]", _duplicate_message(person_id, why), "warning")
-        for (unit, i, _indexes), found in zip(paths, matches, strict=True)
+        Problem(row, "", f"people[{i}]", _duplicate_message(person_id, why), "warning")
+        for (row, i, _indexes), found in zip(paths, matches, strict=True)
         for person_id, why in found
     ]
 

@@ -50,6 +50,8 @@ def matching_people(person: dict[str, Any]) -> list[tuple[str, str]]:
 # The indexes a person is matched on: identity number, mobile phone, first name, second name and
 # date of birth ('' where absent).
 PersonIndexes = tuple[str, str, str, str, str]
+# A unit's first row and its people's indexes.
+DuplicateCheck = tuple[int, list[PersonIndexes]]
 
 
 def person_indexes(person: dict[str, Any]) -> PersonIndexes:

@@ -15,6 +15,7 @@ another do. `org_id` is always the current organisation's.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,7 +96,12 @@ def _columns(
         elif not field.primary_key:  # every row names its own id: a shared default would collide
             value = field.get_default()
         columns.append(column)
-        defaults.append(field.get_db_prep_save(value, connection) if value is not None else None)
+        if value is None:
+            defaults.append(None)
+        elif isinstance(field, models.JSONField):
+            defaults.append(json.dumps(value))  # as rows give JSON: text both databases take
+        else:
+            defaults.append(field.get_db_prep_save(value, connection))
     return columns, defaults, stamps
 
 

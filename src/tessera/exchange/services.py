@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from tessera.audit.services import record
 from tessera.cases.services.common import acting, require
-from tessera.exchange import bulk, staging
+from tessera.exchange import bulk, parallel, staging
 from tessera.exchange.committing import (
     duplicate_warnings,
     import_unit,
@@ -21,7 +21,7 @@ from tessera.exchange.committing import (
     store_ctdc_records,
 )
 from tessera.exchange.models import CtdcRecord, ImportedRecord, ImportJob, ImportStatus
-from tessera.exchange.readers import FORMATS, guess_format, read_units
+from tessera.exchange.readers import FORMATS, guess_format, paused_gc, read_units
 from tessera.exchange.safety import ExchangeFileError
 from tessera.exchange.units import Problem, Unit
 from tessera.htcds.validation import HtcdsValidationError
@@ -115,23 +115,15 @@ def validate_import(
     with acting(actor):
         staging.discard(job)
         builder = staging.UnitBuilder(actor) if _uses_bulk(job, units) else None
-    first = 0  # the chunk's first unit, counting units with a document
-    has_errors = False
-    for start in range(0, len(units), BATCH_SIZE):
-        chunk = units[start : start + BATCH_SIZE]
-        with acting(actor):
-            if builder is None:
+    chunks = [units[start : start + BATCH_SIZE] for start in range(0, len(units), BATCH_SIZE)]
+    if builder is not None:
+        _validate_bulk(actor, job, builder, chunks, problems, progress)
+    else:
+        for done, chunk in enumerate(chunks, start=1):
+            with acting(actor):
                 problems.extend(_check_chunk(actor, job, chunk))
-            else:
-                found, staged = _build_chunk(builder, chunk)
-                problems.extend(found)
-                problems.extend(staged_duplicate_warnings(staged))
-                has_errors = has_errors or any(p.level == "error" for p in found)
-                if not has_errors:
-                    staging.stage(job, first, staged, builder.fingerprint)
-        first += sum(1 for u in chunk if u.document)
-        if progress is not None:
-            progress(min(start + BATCH_SIZE, len(units)), len(units))
+            if progress is not None:
+                progress(min(done * BATCH_SIZE, len(units)), len(units))
     status = (
         ImportStatus.INVALID
         if any(p.level == "error" for p in problems)
@@ -158,21 +150,33 @@ def _uses_bulk(job: ImportJob, units: list[Unit]) -> bool:
     return job.format in BULK_FORMATS and bulk.qualifies(units)
 
 
-def _build_chunk(
-    builder: staging.UnitBuilder, chunk: list[Unit]
-) -> tuple[list[Problem], list[staging.StagedUnit]]:
-    """Problems of a chunk of bulk units, and the staged rows of its valid units."""
-    problems: list[Problem] = []
-    staged = []
-    for unit in chunk:
-        problems.extend(unit.problems)
-        if not unit.document or unit.problems:
-            continue
-        try:
-            staged.append(builder.build(unit))
-        except HtcdsValidationError as exc:
-            problems.extend(_located(unit, exc))
-    return problems, staged
+def _validate_bulk(
+    actor: Membership,
+    job: ImportJob,
+    builder: staging.UnitBuilder,
+    chunks: list[list[Unit]],
+    problems: list[Problem],
+    progress: Progress | None,
+) -> None:
+    """Build and seal chunks of bulk units in worker processes; here, report and stage each."""
+    built = parallel.in_order(
+        lambda index: staging.build_chunk(builder, chunks[index]),
+        len(chunks),
+        parallel.worker_count(),
+    )
+    first = 0  # the chunk's first unit, counting units with a document
+    total = sum(len(chunk) for chunk in chunks)
+    refused = False  # once a unit is refused, the job cannot be committed: stop staging
+    for done, (chunk, result) in enumerate(zip(chunks, built, strict=True), start=1):
+        with paused_gc(), acting(actor):
+            problems.extend(result.problems)
+            problems.extend(staged_duplicate_warnings(result.checks))
+            refused = refused or any(p.level == "error" for p in result.problems)
+            if not refused:
+                staging.stage(job, first, result, builder.fingerprint)
+        first += sum(1 for u in chunk if u.document)
+        if progress is not None:
+            progress(min(done * BATCH_SIZE, total), total)
 
 
 def _check_chunk(actor: Membership, job: ImportJob, chunk: list[Unit]) -> list[Problem]:
@@ -186,10 +190,6 @@ def _check_chunk(actor: Membership, job: ImportJob, chunk: list[Unit]) -> list[P
     return problems
 
 
-def _located(unit: Unit, exc: HtcdsValidationError) -> list[Problem]:
-    return [unit.problem(path, m) for path, messages in exc.errors.items() for m in messages]
-
-
 def _try_unit(actor: Membership, unit: Unit) -> list[Problem]:
     problems = []
     try:
@@ -200,7 +200,7 @@ def _try_unit(actor: Membership, unit: Unit) -> list[Problem]:
     except _DryRun:
         pass
     except HtcdsValidationError as exc:
-        problems.extend(_located(unit, exc))
+        problems.extend(bulk.located(unit, exc))
     except PermissionDenied as exc:
         problems.append(unit.problem("", str(exc)))
     return problems
@@ -245,7 +245,7 @@ def commit_import(
         job.save(update_fields=["status", "total", "updated_at"])
     report = _Report(job.report)
     while job.processed < total:
-        with acting(actor):
+        with paused_gc(), acting(actor):
             job = ImportJob.objects.select_for_update().get(pk=job.pk)
             start = job.processed
             stop = min(start + batch_size, total)
@@ -313,7 +313,7 @@ def _commit_bulk(
 ) -> list[str]:
     known = _known(ImportedRecord, source.keys(start, stop))
     fresh = source.fresh(start, stop, known)
-    report.extend(staged_duplicate_warnings(fresh))
+    report.extend(staged_duplicate_warnings([(u.first_row, u.matches) for u in fresh]))
     job.skipped += (stop - start) - len(fresh)
     return save_batch(actor, fresh, job)
 

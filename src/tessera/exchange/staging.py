@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -25,9 +26,18 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from tessera.cases.models import Case, CaseNote, CaseParty, Person
-from tessera.exchange.bulk import BuiltUnit, BulkContext, Cleaner, build_unit, bulk_context
+from tessera.exchange.bulk import (
+    BuiltUnit,
+    BulkContext,
+    Cleaner,
+    build_unit,
+    bulk_context,
+    located,
+)
+from tessera.exchange.duplicates import DuplicateCheck, PersonIndexes
 from tessera.exchange.models import ImportJob, StagedBatch
-from tessera.exchange.units import Unit
+from tessera.exchange.units import Problem, Unit
+from tessera.htcds.validation import HtcdsValidationError
 from tessera.tenancy.models import Membership
 from tessera.vault.bulk import RowSealer, SealingKeys, new_row_ids, sealing_keys
 from tessera.vault.fields import BlindIndexField, EncryptedField
@@ -49,7 +59,7 @@ class StagedUnit(NamedTuple):
     subject_keys: list[dict[str, Any]]
     # Per person: identity number, mobile phone, first name, second name and birth date indexes
     # (the duplicate check's keys, see duplicates.py).
-    matches: list[tuple[str, str, str, str, str]]
+    matches: list[PersonIndexes]
 
 
 def seal_unit(sealer: RowSealer, built: BuiltUnit) -> StagedUnit:
@@ -57,7 +67,7 @@ def seal_unit(sealer: RowSealer, built: BuiltUnit) -> StagedUnit:
     case_id = next(ids)
     people: list[dict[str, Any]] = []
     subject_keys: list[dict[str, Any]] = []
-    matches: list[tuple[str, str, str, str, str]] = []
+    matches: list[PersonIndexes] = []
     for attrs in built.people:
         row = _sealed_row(sealer, Person, next(ids), attrs, subject_keys)
         people.append(row)
@@ -197,19 +207,53 @@ def fingerprint(context: BulkContext, keys: SealingKeys) -> str:
     return hashlib.sha256(json.dumps(described).encode()).hexdigest()
 
 
-def stage(job: ImportJob, first_unit: int, units: list[StagedUnit], fingerprint: str) -> None:
-    """Keep the rows of units `first_unit`… of the job (counting units with a document)."""
-    if not units:
+@dataclass
+class BuiltChunk:
+    """What the dry run learnt from a chunk of units (see `build_chunk`)."""
+
+    problems: list[Problem]
+    # The staged units, marshalled ('' once any unit of the chunk is refused: nothing to keep).
+    payload: bytes
+    count: int
+    # Per staged unit: its first row and its people's indexes, for the duplicate check.
+    checks: list[DuplicateCheck]
+
+
+def build_chunk(builder: UnitBuilder, units: list[Unit]) -> BuiltChunk:
+    """Build and seal a chunk of units; runs without the database (in a worker process)."""
+    problems: list[Problem] = []
+    staged = []
+    for unit in units:
+        problems.extend(unit.problems)
+        if not unit.document or unit.problems:
+            continue
+        try:
+            staged.append(builder.build(unit))
+        except HtcdsValidationError as exc:
+            problems.extend(located(unit, exc))
+    refused = any(p.level == "error" for p in problems)
+    return BuiltChunk(
+        problems,
+        b"" if refused else marshal.dumps([tuple(unit) for unit in staged]),
+        len(staged),
+        [(unit.first_row, unit.matches) for unit in staged],
+    )
+
+
+def stage(job: ImportJob, first_unit: int, chunk: BuiltChunk, fingerprint: str) -> None:
+    """Keep a chunk's rows as units `first_unit`… of the job (counting units with a document).
+
+    marshal is fast, and safe here: only a payload that authenticates under the job's key is
+    ever loaded back (the sealed field refuses anything else).
+    """
+    if not chunk.count:
         return
-    # marshal: fast, and safe here because only a payload that authenticates under the job's key
-    # is ever loaded (the sealed field refuses anything else).
-    payload = marshal.dumps([tuple(unit) for unit in units])
     StagedBatch(
         job=job,
         first_unit=first_unit,
-        unit_count=len(units),
+        unit_count=chunk.count,
         fingerprint=fingerprint,
-        payload=payload,
+        payload=chunk.payload,
     ).save()
 
 
