@@ -90,7 +90,19 @@ def _finish(job: ImportJob, status: str, problems: list[Problem], message: str =
     job.error_count = sum(p.level == "error" for p in problems)
     job.warning_count = sum(p.level == "warning" for p in problems)
     job.message = message
-    job.save()
+    # Not the uploaded file, which has not changed: rewriting it would cost as much as the upload.
+    job.save(
+        update_fields=[
+            "status",
+            "report",
+            "error_count",
+            "warning_count",
+            "message",
+            "total",
+            "processed",
+            "updated_at",
+        ]
+    )
 
 
 def validate_import(
@@ -246,7 +258,8 @@ def commit_import(
     report = _Report(job.report)
     while job.processed < total:
         with paused_gc(), acting(actor):
-            job = ImportJob.objects.select_for_update().get(pk=job.pk)
+            # Not the uploaded file: a large one would be read and written again every batch.
+            job = ImportJob.objects.select_for_update().defer("content").get(pk=job.pk)
             start = job.processed
             stop = min(start + batch_size, total)
             if source is not None:
@@ -255,8 +268,12 @@ def commit_import(
                 created = _commit_units(actor, job, units[start:stop], report)
             job.processed = stop
             job.created_cases += len(created)
-            job.report = report.entries[:MAX_REPORT]
-            job.save()
+            progress_fields = ["processed", "created_cases", "skipped", "updated_at"]
+            if report.grown:
+                job.report = report.entries[:MAX_REPORT]
+                progress_fields.append("report")
+                report.grown = False
+            job.save(update_fields=progress_fields)
             record(
                 action="exchange.import_batch",
                 object_type="ImportJob",
@@ -289,6 +306,7 @@ class _Report:
     def __init__(self, entries: list[dict[str, Any]]) -> None:
         self.entries = list(entries)
         self._seen = {tuple(sorted(e.items())) for e in self.entries}
+        self.grown = False
 
     def extend(self, problems: list[Problem]) -> None:
         for problem in problems:
@@ -297,6 +315,7 @@ class _Report:
             if key not in self._seen:
                 self._seen.add(key)
                 self.entries.append(entry)
+                self.grown = True
 
 
 def _known(keyed: type[ImportedRecord | CtdcRecord], keys: list[str]) -> set[str]:
