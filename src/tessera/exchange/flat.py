@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -157,6 +158,14 @@ def _parse(name: str, raw: Any) -> tuple[bool, Any, str]:
         return False, None, str(exc)
 
 
+@cache
+def _path(part: str, index: int | None, name: str = "") -> str:
+    """A document path (`people[1].prs_Gender`). One string per path for the whole file: a
+    200,000-row file would otherwise hold a few million copies of a few hundred paths."""
+    at = part if index is None else f"{part}[{index}]"
+    return f"{at}.{name}" if name else at
+
+
 def _add_row(
     unit: Unit, number: int, row: dict[str, tuple[str, Any]], reader: CellReader | None = None
 ) -> None:
@@ -172,15 +181,15 @@ def _add_row(
             continue
         if name == ROLE:
             person["role"] = value
-            unit.cells[f"people[{index}].role"] = (number, header)
+            unit.cells[_path("people", index, ROLE)] = (number, header)
         elif name in PERSON_SIDE:
             person[name] = value
-            unit.cells[f"people[{index}].{name}"] = (number, header)
+            unit.cells[_path("people", index, name)] = (number, header)
         elif name == CARE_CONSENT or name in CONSENT_COLUMNS:
             purpose = CONSENT_COLUMNS.get(name, "care")
             given = value if isinstance(value, bool) else cells.parse_bool(value, name)
             if given is not None:
-                unit.cells[f"consent[{len(doc['consent'])}]"] = (number, header)
+                unit.cells[_path("consent", len(doc["consent"]))] = (number, header)
                 doc["consent"].append(
                     {"ref": person["ref"], "purpose": purpose, "con_Consent": given}
                 )
@@ -224,7 +233,7 @@ def _case_value(
         unit.owner_email = str(value)
     else:
         unit.document["case"][name] = value
-    unit.cells[f"case.{name}"] = (number, header)
+    unit.cells[_path("case", None, name)] = (number, header)
 
 
 def _case_current(unit: Unit, name: str) -> Any:
