@@ -3,9 +3,12 @@ decrypting): same identity number, same mobile phone, or same names and date of 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from tessera.cases.models import Person
@@ -76,6 +79,14 @@ def _keys(indexes: PersonIndexes) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
+def is_one_of(field: str, values: Collection[str]) -> Q:
+    """`field__in=values`, given to PostgreSQL as one array: with a batch's thousands of values,
+    one placeholder per value costs more to build and send than the query costs to run."""
+    if connection.vendor == "postgresql" and values:
+        return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::text[])", [list(values)])})
+    return Q(**{f"{field}__in": values})
+
+
 def _why(kind: str) -> str:
     return {
         "document": _("same identity number"),
@@ -99,9 +110,9 @@ def matching_indexes_in_batch(people: list[PersonIndexes]) -> list[list[tuple[st
     known: dict[tuple[str, tuple[str, ...]], str] = {}
     if docs or phones or firsts:
         rows = Person.objects.filter(
-            Q(identity_number_index__in=docs)
-            | Q(mobile_phone_index__in=phones)
-            | Q(first_name_index__in=firsts),
+            is_one_of("identity_number_index", docs)
+            | is_one_of("mobile_phone_index", phones)
+            | is_one_of("first_name_index", firsts),
             merged_into__isnull=True,
         ).values_list(
             "pk",
