@@ -274,6 +274,7 @@ def test_workers_build_the_same_rows_as_one_process(
     monkeypatch.setattr(parallel, "worker_count", lambda: 1)
     do_import(one, _csv(), "a.csv")
     monkeypatch.setattr(parallel, "worker_count", lambda: 2)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
     forked = []
     real = parallel.in_order
     monkeypatch.setattr(
@@ -286,14 +287,35 @@ def test_workers_build_the_same_rows_as_one_process(
     assert _stored(one.org) == _stored(many.org)
 
 
-def test_work_handed_to_workers_runs_in_other_processes_in_order() -> None:
+def test_work_handed_to_workers_runs_in_other_processes_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)  # pytest-xdist runs a thread
     results = list(parallel.in_order(lambda index: (index, os.getpid()), 5, 2))
     assert [index for index, _pid in results] == [0, 1, 2, 3, 4]
     assert os.getpid() not in {pid for _index, pid in results}
 
 
+def test_a_multi_threaded_process_builds_in_its_own_process() -> None:
+    import threading
+
+    started = threading.Event()
+    stop = threading.Event()
+    other = threading.Thread(target=lambda: (started.set(), stop.wait()))
+    other.start()
+    started.wait()
+    try:
+        assert not parallel.can_fork()
+        results = list(parallel.in_order(lambda index: os.getpid(), 3, 2))
+        assert results == [os.getpid()] * 3
+    finally:
+        stop.set()
+        other.join()
+
+
 @pytest.mark.django_db
-def test_a_worker_cannot_use_the_database() -> None:
+def test_a_worker_cannot_use_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
     with pytest.raises(RuntimeError, match="do not use the database"):
         list(parallel.in_order(lambda index: User.objects.count(), 2, 2))
     assert User.objects.count() >= 0  # the parent's connection is unharmed

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -35,9 +36,9 @@ def worker_count() -> int:
 
 def in_order(task: Callable[[int], T], count: int, workers: int) -> Iterator[T]:
     """task(0), task(1), … task(count - 1), computed by `workers` forked processes and yielded in
-    order; computed here, one after another, for one worker, one task, or where processes cannot
-    be forked."""
-    if workers <= 1 or count <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    order; computed here, one after another, for one worker, one task, or where forking is not
+    safe."""
+    if workers <= 1 or count <= 1 or not can_fork():
         for index in range(count):
             yield task(index)
         return
@@ -51,6 +52,13 @@ def in_order(task: Callable[[int], T], count: int, workers: int) -> Iterator[T]:
             yield from pool.imap(_run, range(count))
     finally:
         _task = None
+
+
+def can_fork() -> bool:
+    """Forking copies only the calling thread: a lock another thread holds at that moment stays
+    held for ever in the child. So workers are forked only from single-threaded processes (the
+    CLI, the task worker); a multi-threaded web server builds in its own process."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def _run(index: int) -> Any:
