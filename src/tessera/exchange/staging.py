@@ -277,7 +277,10 @@ class StagedRows:
                 self.usable = False
             covered = first + count
         self.usable = self.usable and covered == total
-        self._loaded: tuple[int, list[StagedUnit]] = (-1, [])
+        # The units of the range asked for last (the commit asks for keys, then fresh units).
+        self._range: tuple[int, int] = (-1, -1)
+        self._range_units: list[StagedUnit] = []
+        self._loaded: tuple[Any, list[StagedUnit]] = (None, [])
 
     def keys(self, start: int, stop: int) -> list[str]:
         return [unit.key for unit in self._units(start, stop)]
@@ -286,19 +289,20 @@ class StagedRows:
         return [unit for unit in self._units(start, stop) if unit.key not in known]
 
     def _units(self, start: int, stop: int) -> list[StagedUnit]:
-        out: list[StagedUnit] = []
-        for position, (pk, first, count, _fingerprint) in enumerate(self._batches):
-            if first + count <= start or first >= stop:
-                continue
-            units = self._batch(position, pk)
-            out.extend(units[max(start - first, 0) : stop - first])
-        return out
+        if self._range != (start, stop):
+            out: list[StagedUnit] = []
+            for pk, first, count, _fingerprint in self._batches:
+                if first < stop and start < first + count:
+                    out.extend(self._batch(pk)[max(start - first, 0) : stop - first])
+            self._range, self._range_units = (start, stop), out
+        return self._range_units
 
-    def _batch(self, position: int, pk: Any) -> list[StagedUnit]:
-        if self._loaded[0] != position:
+    def _batch(self, pk: Any) -> list[StagedUnit]:
+        """A staged batch's units (the last one stays loaded: small commit batches share it)."""
+        if self._loaded[0] != pk:
             payload = StagedBatch.objects.get(pk=pk).payload
             units = marshal.loads(payload)  # noqa: S302  (authenticated by the job's key)
-            self._loaded = (position, [StagedUnit._make(u) for u in units])
+            self._loaded = (pk, [StagedUnit._make(u) for u in units])
         return self._loaded[1]
 
 
