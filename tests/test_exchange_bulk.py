@@ -321,25 +321,80 @@ def test_a_worker_cannot_use_the_database(monkeypatch: pytest.MonkeyPatch) -> No
     assert User.objects.count() >= 0  # the parent's connection is unharmed
 
 
-def test_rows_of_another_organisation_are_refused_and_nothing_is_written(world: World) -> None:
+def _minimal_rows() -> dict[type[Model], dict[str, Any]]:
+    """For every table the bulk path writes, a row with what its columns require (the foreign
+    keys name rows that do not exist: they are checked only at commit, which tests never reach)."""
+    from tessera.exchange.models import ImportedRecord
+
+    def new_id() -> str:
+        return os.urandom(16).hex()
+
+    return {
+        Case: {"id": new_id(), "reference": "2026-999999", "opened_on": "2026-01-01"},
+        Person: {"id": new_id()},
+        SubjectKey: {"subject_id": new_id(), "wrapped_key": b"\x01" * 40},
+        CaseParty: {"id": new_id(), "case_id": new_id(), "person_id": new_id(), "role": "Other"},
+        Consent: {
+            "id": new_id(),
+            "person_id": new_id(),
+            "case_id": new_id(),
+            "purpose": "care",
+            "is_given": True,
+        },
+        CaseNote: {"id": new_id(), "case_id": new_id(), "kind": "note"},
+        ImportedRecord: {"source_key": new_id(), "case_id": new_id()},
+    }
+
+
+BULK_MODELS = [Case, Person, SubjectKey, CaseParty, Consent, CaseNote, "ImportedRecord"]
+
+
+def _model(name_or_model: Any) -> type[Model]:
+    from tessera.exchange.models import ImportedRecord
+
+    return ImportedRecord if name_or_model == "ImportedRecord" else name_or_model
+
+
+@pytest.mark.parametrize("model", BULK_MODELS, ids=lambda m: getattr(m, "__name__", str(m)))
+def test_rows_of_another_organisation_are_refused_and_nothing_is_written(
+    world: World, model: Any
+) -> None:
     from django.utils import timezone
 
-    row = {"id": os.urandom(16).hex(), "org_id": world.b.pk}
+    model = _model(model)
+    row = {**_minimal_rows()[model], "org_id": world.b.pk}
     with org_context(world.a):
         with pytest.raises(CrossOrgWriteError):
-            insert_rows(Person, [row], now=timezone.now())
-        assert not Person.objects.exists()
+            insert_rows(model, [row], now=timezone.now(), stamped=["recorded_at", "occurred_at"])
+        assert not model.objects.exists()
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL: set TESSERA_TEST_POSTGRES")
-def test_the_database_applies_row_level_security_to_copied_rows(world: World) -> None:
+@pytest.mark.parametrize("model", BULK_MODELS, ids=lambda m: getattr(m, "__name__", str(m)))
+def test_the_database_applies_row_level_security_to_copied_rows(world: World, model: Any) -> None:
     from django.db import DatabaseError, transaction
     from django.utils import timezone
 
     from tessera.tenancy.context import ORG_SETTING
 
-    with org_context(world.a), connection.cursor() as cursor:
-        # The application believes it acts for A, the database for B: the database must refuse.
-        cursor.execute("SELECT set_config(%s, %s, true)", [ORG_SETTING, str(world.b.pk)])
+    model = _model(model)
+    with org_context(world.a):
+        # As it is, the row goes in: the refusal below is the policy's, not a bad row's.
+        with transaction.atomic():
+            insert_rows(
+                model,
+                [_minimal_rows()[model]],
+                now=timezone.now(),
+                stamped=["recorded_at", "occurred_at"],
+            )
+            transaction.set_rollback(True)
+        with connection.cursor() as cursor:
+            # The application believes it acts for A, the database for B: the database refuses.
+            cursor.execute("SELECT set_config(%s, %s, true)", [ORG_SETTING, str(world.b.pk)])
         with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-            insert_rows(Person, [{"id": os.urandom(16).hex()}], now=timezone.now())
+            insert_rows(
+                model,
+                [_minimal_rows()[model]],
+                now=timezone.now(),
+                stamped=["recorded_at", "occurred_at"],
+            )
