@@ -36,10 +36,18 @@ class Sealed(bytes):
     """A ciphertext as loaded from the database, not yet opened."""
 
 
+def associated_data(org_id: int, table: str, column: str, row_id: object) -> bytes:
+    """What a sealed value is bound to: organisation, table, column and row (its id as text)."""
+    return f"tessera:v1|{org_id}|{table}|{column}|{row_id}".encode()
+
+
 def _associated_data(instance: models.Model, field: models.Field[Any, Any]) -> bytes:
-    return (
-        f"tessera:v1|{instance.org_id}|{instance._meta.db_table}|{field.column}|{instance.pk}"  # type: ignore[attr-defined]
-    ).encode()
+    return associated_data(
+        instance.org_id,  # type: ignore[attr-defined]
+        instance._meta.db_table,
+        field.column,
+        instance.pk,
+    )
 
 
 class _SealedAttribute:
