@@ -129,25 +129,38 @@ $$ SELECT CASE WHEN plain IS NULL OR plain = '' THEN NULL
    ELSE gen_random_bytes(29 + octet_length(plain)) END $$;
 """
 
-# One row per case with everything its rows are derived from; x is the case's place in time
-# (0 oldest, 1 newest): more cases are opened every year, and old cases are mostly closed.
+# Per organisation: its staff (owners of cases, by slot) and its blind-index key.
+ORGS_SQL = """
+CREATE UNLOGGED TABLE IF NOT EXISTS bench_orgs (
+  org_id bigint PRIMARY KEY, owner_ids bigint[], owner_teams text[], index_key bytea,
+  supervisor bigint, measured bigint);
+INSERT INTO bench_orgs VALUES (%(org)s, %(owner_ids)s, %(owner_teams)s, %(key)s, %(supervisor)s,
+                               %(measured)s);
+"""
+
+# One row per case with everything its rows are derived from. A case's place in its organisation's
+# history (n of cases) fixes its opening date: more cases are opened every year, and old cases are
+# mostly closed. Every table is then written in time order across organisations, as a shared
+# database fills up, so no organisation's rows sit together on disk.
 PLAN_SQL = """
 DROP TABLE IF EXISTS bench_plan CASCADE;
 CREATE UNLOGGED TABLE bench_plan AS
 WITH base AS (
-  SELECT n, %(org)s::bigint AS org_id,
-         md5('case-' || %(org)s || '-' || n)::uuid AS id,
+  SELECT n, o.org_id, o.owner_ids, o.owner_teams,
+         md5('case-' || o.org_id || '-' || n)::uuid AS id,
          %(start)s::date + floor(%(span)s * sqrt(n::float8 / %(cases)s))::int AS opened_on,
-         1 + floor(pg_temp.u(n * 16 + %(org)s, 4) * %(owners)s)::int AS owner_slot
-  FROM generate_series(1, %(cases)s) AS n
+         1 + floor(pg_temp.u(n * 16 + o.org_id, 4) * cardinality(o.owner_ids))::int AS owner_slot
+  FROM bench_orgs AS o, generate_series(1, %(cases)s) AS n
 )
-SELECT base.*,
+SELECT n, org_id, id, opened_on, owner_slot,
+  opened_on + make_interval(secs => 28800 + pg_temp.u(n * 16 + org_id, 15) * 36000) AS created_at,
   pg_temp.u(n * 16 + org_id, 2) < 0.04 + 0.9 * exp(-(current_date - opened_on) / 240.0) AS is_open,
   CASE WHEN pg_temp.u(n * 16 + org_id, 3) < 0.85 THEN 'standard'
        WHEN pg_temp.u(n * 16 + org_id, 3) < 0.97 THEN 'restricted'
        ELSE 'highly_restricted' END AS sensitivity,
-  (%(owner_ids)s::bigint[])[owner_slot] AS owner_id,
-  (%(owner_teams)s::text[])[owner_slot] AS team,
+  owner_ids[owner_slot] AS owner_id,
+  owner_teams[owner_slot] AS team,
+  owner_ids[owner_slot - (owner_slot - 1) %% 3 + owner_slot %% 3] AS colleague_id,
   (ARRAY[1, 2, 3, 4, 5])[1 + width_bucket(pg_temp.u(n * 16 + org_id, 5),
                                           ARRAY[0.15, 0.55, 0.85, 0.95])] AS parties,
   pg_temp.u(n * 16 + org_id, 6) < 0.9 AS has_types,
@@ -191,11 +204,8 @@ SELECT id, org_id, extract(year FROM opened_on)::text || '-' || lpad(n::text, 6,
   CASE WHEN events > 0 THEN '|' || array_to_string(ARRAY(
       SELECT DISTINCT c COLLATE "C" FROM unnest(event_countries[1:events]) AS c ORDER BY 1), '|')
       || '|' ELSE '' END,
-  '{}'::jsonb,
-  opened_on + make_interval(secs => 28800 + pg_temp.u(n * 16 + org_id, 15) * 36000),
-  opened_on + make_interval(secs => 28800 + pg_temp.u(n * 16 + org_id, 15) * 36000),
-  NULL, owner_id
-FROM bench_plan;
+  '{}'::jsonb, created_at, created_at, NULL, owner_id
+FROM bench_plan ORDER BY created_at;
 """
 
 EVENTS_SQL = """
@@ -206,8 +216,8 @@ SELECT md5('event-' || org_id || '-' || n || '-' || k)::uuid, org_id, id,
   CASE WHEN k = events THEN 'Exploitation' WHEN k = 1 THEN 'Recruitment' ELSE 'Transit' END,
   opened_on - (60 * (events - k + 1) + floor(pg_temp.u(n * 16 + org_id, 30 + k) * 300)::int),
   NULL, event_countries[k], '', '', '', '', NULL, NULL, '', '{}'::jsonb,
-  opened_on + make_interval(secs => 30000 + k * 60)
-FROM bench_plan, generate_series(1, events) AS k;
+  created_at + make_interval(secs => 60 + k * 60)
+FROM bench_plan, generate_series(1, events) AS k ORDER BY created_at, k;
 """
 
 # Which person each party is: its own, or (for 20% of second parties that are perpetrators) one of
@@ -232,14 +242,14 @@ DROP TABLE IF EXISTS bench_people;
 CREATE UNLOGGED TABLE bench_people AS
 WITH who AS (
   SELECT md5('person-' || org_id || '-' || n || '-' || k)::uuid AS id, org_id,
-         n * 8 + k AS s, opened_on
+         n * 8 + k AS s, created_at
   FROM bench_party WHERE NOT is_recurring
   UNION ALL
-  SELECT md5('perp-' || %(org)s || '-' || j)::uuid, %(org)s::bigint, -1 - j,
-         %(start)s::date
-  FROM generate_series(0, %(pool)s - 1) AS j
+  SELECT md5('perp-' || o.org_id || '-' || j)::uuid, o.org_id, -1 - j,
+         %(start)s::date + interval '9 hours'
+  FROM bench_orgs AS o, generate_series(0, %(pool)s - 1) AS j
 )
-SELECT id, org_id, s, opened_on,
+SELECT id, org_id, s, created_at,
   (%(first)s::text[])[1 + floor(pg_temp.u(s * 16 + org_id, 101) ^ 2 * %(nfirst)s)::int] AS first,
   (%(second)s::text[])[1 + floor(pg_temp.u(s * 16 + org_id, 102) ^ 2 * %(nsecond)s)::int]
       AS second,
@@ -272,7 +282,7 @@ INSERT INTO cases_person (
   mailing_state, mailing_country, marital_status, number_of_children, primary_language,
   secondary_language, highest_level_of_education, extensions, merged_into_id, created_at,
   updated_at)
-SELECT id, org_id, NULL, pg_temp.sealed(first), NULL, pg_temp.sealed(second),
+SELECT id, p.org_id, NULL, pg_temp.sealed(first), NULL, pg_temp.sealed(second),
   pg_temp.sealed(dob::text), pg_temp.sealed(document),
   CASE WHEN has_email THEN pg_temp.sealed('someone.somewhere@example.org') END,
   pg_temp.sealed(home), pg_temp.sealed(mobile),
@@ -280,12 +290,13 @@ SELECT id, org_id, NULL, pg_temp.sealed(first), NULL, pg_temp.sealed(second),
   CASE WHEN has_address THEN pg_temp.sealed('AB1 2CD') END,
   CASE WHEN has_address THEN pg_temp.sealed('Portsmouth') END,
   NULL, NULL, NULL,
-  pg_temp.blind('name', lower(first), %(key)s), pg_temp.blind('name', lower(second), %(key)s),
-  pg_temp.blind('dob', dob::text, %(key)s), pg_temp.blind('document', document, %(key)s),
-  pg_temp.blind('phone', mobile, %(key)s), pg_temp.blind('phone', home, %(key)s),
+  pg_temp.blind('name', lower(first), o.index_key),
+  pg_temp.blind('name', lower(second), o.index_key),
+  pg_temp.blind('dob', dob::text, o.index_key), pg_temp.blind('document', document, o.index_key),
+  pg_temp.blind('phone', mobile, o.index_key), pg_temp.blind('phone', home, o.index_key),
   gender, false, jsonb_build_array(citizenship), '', '', '', NULL, '', '', '', '{}'::jsonb, NULL,
-  opened_on + interval '9 hours', opened_on + interval '9 hours'
-FROM bench_people;
+  created_at, created_at
+FROM bench_people AS p JOIN bench_orgs AS o USING (org_id) ORDER BY created_at;
 """
 
 PARTIES_SQL = """
@@ -318,25 +329,26 @@ SELECT md5('party-' || org_id || '-' || n || '-' || k)::uuid, org_id, id,
   '', '[]'::jsonb, '', '[]'::jsonb, '[]'::jsonb, '',
   CASE WHEN role = 'Perpetrator' THEN '["RecruiterOrIntermediary"]'::jsonb ELSE '[]'::jsonb END,
   '', '{}'::jsonb,
-  opened_on + make_interval(secs => 30000 + k * 60),
-  opened_on + make_interval(secs => 30000 + k * 60)
-FROM bench_party;
+  created_at + make_interval(secs => 60 + k * 60), created_at + make_interval(secs => 60 + k * 60)
+FROM bench_party ORDER BY created_at, k;
 """
 
 # Highly restricted cases name one colleague of the owner's team beside the owner; the measured
 # caseworker also holds break-glass grants (expired but one) on restricted cases of other teams.
 GRANTS_SQL = """
 INSERT INTO cases_caseaccessgrant (id, org_id, case_id, user_id, granted_by_id, created_at)
-SELECT md5('grant-' || org_id || '-' || n)::uuid, org_id, id,
-  (%(owner_ids)s::bigint[])[owner_slot - (owner_slot - 1) %% 3 + owner_slot %% 3],
-  %(supervisor)s, opened_on + interval '10 hours'
-FROM bench_plan WHERE sensitivity = 'highly_restricted';
+SELECT md5('grant-' || p.org_id || '-' || n)::uuid, p.org_id, id, colleague_id, o.supervisor,
+  created_at + interval '1 hour'
+FROM bench_plan AS p JOIN bench_orgs AS o USING (org_id)
+WHERE sensitivity = 'highly_restricted' ORDER BY created_at;
 INSERT INTO cases_breakglassgrant (id, org_id, case_id, user_id, reason, created_at, expires_at)
-SELECT md5('glass-' || org_id || '-' || n)::uuid, org_id, id, %(measured)s,
+SELECT md5('glass-' || org_id || '-' || n)::uuid, org_id, id, measured,
   'Survivor called the night line and the owner was away.', now() - (g * interval '1 day'),
   now() - (g * interval '1 day') + interval '1 hour'
-FROM (SELECT *, row_number() OVER (ORDER BY n) - 1 AS g FROM bench_plan
-      WHERE sensitivity = 'restricted' AND team <> 'north' LIMIT 5) AS chosen;
+FROM (SELECT p.*, o.measured, row_number() OVER (PARTITION BY p.org_id ORDER BY n) - 1 AS g
+      FROM bench_plan AS p JOIN bench_orgs AS o USING (org_id)
+      WHERE sensitivity = 'restricted' AND team <> 'north') AS chosen
+WHERE g < 5;
 """
 
 # The drop and re-creation of secondary indexes and foreign keys around the load, as pg_restore
@@ -437,27 +449,35 @@ def setup_org(number: int) -> BenchOrg:
     return BenchOrg(org, raw, member.pk, measured.pk, supervisor.pk, owner_ids, owner_teams)
 
 
-def load_org(bench_org: BenchOrg, cases: int, log: object = print) -> None:
-    """The organisation's cases, events, people and parties, generated inside PostgreSQL."""
+def register_org(bench_org: BenchOrg) -> None:
+    """Record the organisation's staff and index key for the generating statements."""
     from tessera.tenancy.context import org_context
     from tessera.vault.keys import org_keys
 
-    org = bench_org.org
-    with org_context(org):  # type: ignore[arg-type]
+    with org_context(bench_org.org):  # type: ignore[arg-type]
         key = org_keys().index_key
         check_blind_indexes_match_the_vault(key)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            ORGS_SQL,
+            {
+                "org": bench_org.org.pk,  # type: ignore[attr-defined]
+                "owner_ids": bench_org.owner_ids,
+                "owner_teams": bench_org.owner_teams,
+                "key": key,
+                "supervisor": bench_org.supervisor_id,
+                "measured": bench_org.user_id,
+            },
+        )
+
+
+def load(cases_per_org: int, log: Any = print) -> None:
+    """Every registered organisation's cases, events, people and parties, in time order."""
     params = {
         **picklist_params(),
-        "org": org.pk,  # type: ignore[attr-defined]
-        "cases": cases,
-        "owners": len(bench_org.owner_ids),
-        "owner_ids": bench_org.owner_ids,
-        "owner_teams": bench_org.owner_teams,
-        "pool": max(10, cases // 50),
-        "phones": int(cases * 2.5 * 0.65 * 0.9),
-        "key": key,
-        "supervisor": bench_org.supervisor_id,
-        "measured": bench_org.user_id,
+        "cases": cases_per_org,
+        "pool": max(10, cases_per_org // 50),
+        "phones": int(cases_per_org * 2.5 * 0.65 * 0.9),
     }
     with connection.cursor() as cursor:
         for label, sql in (
@@ -472,7 +492,7 @@ def load_org(bench_org: BenchOrg, cases: int, log: object = print) -> None:
         ):
             started = time.perf_counter()
             cursor.execute(sql, params)
-            log(f"  {org.slug}: {label} {time.perf_counter() - started:.1f} s")  # type: ignore[attr-defined,operator]
+            log(f"  {label}: {time.perf_counter() - started:.0f} s")
 
 
 VISIBLE_TO_MEASURED = (
@@ -481,20 +501,23 @@ VISIBLE_TO_MEASURED = (
 )
 SAMPLES_SQL = f"""
 INSERT INTO {{table}} (org_id, kind, value)
-(SELECT org_id, 'detail', id::text FROM bench_plan WHERE {VISIBLE_TO_MEASURED}
+(SELECT org_id, 'detail', id::text FROM bench_plan
+ WHERE org_id = %(org)s AND {VISIBLE_TO_MEASURED}
  ORDER BY pg_temp.u(n, 900) LIMIT %(inputs)s)
 UNION ALL
 (SELECT pp.org_id, 'phone', '+44 ' || substr(mobile, 4, 4) || ' ' || substr(mobile, 8)
- FROM bench_people AS pp JOIN bench_party AS bp ON pp.s = bp.n * 8 + bp.k AND NOT bp.is_recurring
- WHERE {VISIBLE_TO_MEASURED} AND mobile IS NOT NULL ORDER BY pg_temp.u(pp.s, 901) LIMIT %(inputs)s)
+ FROM bench_people AS pp JOIN bench_party AS bp
+   ON pp.org_id = bp.org_id AND pp.s = bp.n * 8 + bp.k AND NOT bp.is_recurring
+ WHERE pp.org_id = %(org)s AND {VISIBLE_TO_MEASURED} AND mobile IS NOT NULL ORDER BY pg_temp.u(pp.s, 901) LIMIT %(inputs)s)
 UNION ALL
 (SELECT pp.org_id, 'name', first || ' ' || second
- FROM bench_people AS pp JOIN bench_party AS bp ON pp.s = bp.n * 8 + bp.k AND NOT bp.is_recurring
- WHERE {VISIBLE_TO_MEASURED} ORDER BY pg_temp.u(pp.s, 902) LIMIT %(inputs)s)
+ FROM bench_people AS pp JOIN bench_party AS bp
+   ON pp.org_id = bp.org_id AND pp.s = bp.n * 8 + bp.k AND NOT bp.is_recurring
+ WHERE pp.org_id = %(org)s AND {VISIBLE_TO_MEASURED} ORDER BY pg_temp.u(pp.s, 902) LIMIT %(inputs)s)
 """
 PLAIN_OF_DETAIL_PEOPLE = """
 SELECT id, first, second, dob, document, mobile, home, has_email, has_address
-FROM bench_people WHERE id IN (
+FROM bench_people WHERE org_id = %(org)s AND id IN (
   SELECT person_id FROM cases_caseparty WHERE org_id = %(org)s AND case_id IN (
     SELECT value::uuid FROM {table} WHERE org_id = %(org)s AND kind = 'detail'))
 """
