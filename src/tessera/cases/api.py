@@ -5,6 +5,7 @@ read (with the access rules), services write, serializers speak HTCDS names."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -103,12 +104,15 @@ ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 def _page(rows: Any, paging: Paging, render: Any) -> Page:
     window = list(rows[paging.offset : paging.offset + paging.limit])
-    if 0 < len(window) < paging.limit or (not window and paging.offset == 0):
+    total = _total(len(window), paging, rows.count)
+    return Page(items=[render(row) for row in window], count=total)
+
+
+def _total(rows_on_page: int, paging: Paging, count: Callable[[], int]) -> int:
+    if 0 < rows_on_page < paging.limit or (not rows_on_page and paging.offset == 0):
         # A short page is the last one: the total is known without a COUNT(*) over the org.
-        count = paging.offset + len(window)
-    else:
-        count = rows.count()
-    return Page(items=[render(row) for row in window], count=count)
+        return paging.offset + rows_on_page
+    return count()
 
 
 def _case_data(payload: Json) -> Json:
@@ -118,8 +122,11 @@ def _case_data(payload: Json) -> Json:
 @router.get_op("/cases", perm=Perm.VIEW_CASES, response={200: Page, **ERRORS})
 def list_cases(request: OrgRequest, filters: Query[CaseFilters]) -> Page:
     wanted = filters.dict(exclude={"limit", "offset"}, exclude_none=True)
-    rows = selectors.filter_cases(actor=request.membership, filters=wanted)
-    return _page(rows, filters, serializers.case_out)
+    listing = selectors.CaseListing(actor=request.membership, filters=wanted)
+    page = listing.page(filters.offset, filters.limit)
+    rows = list(selectors.case_rows(page, serializers.CASE_ROW_COLUMNS))
+    total = _total(len(rows), filters, listing.count)
+    return Page(items=[serializers.case_row_out(row) for row in rows], count=total)
 
 
 @router.post_op("/cases", perm=Perm.EDIT_CASES, response={201: Json, **ERRORS})
