@@ -207,6 +207,29 @@ def replay(sample: Sample) -> float:
         return time.perf_counter() - started
 
 
+@dataclass
+class Timings:
+    api: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    sql: list[float] = field(default_factory=list)
+    path_ms: list[float] = field(default_factory=list)
+    counts: list[tuple[int, int]] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+
+    def line(self, kind: str) -> str:
+        a = percentiles(self.api)
+        s = percentiles(self.sql) if self.sql else (0.0, 0.0, 0.0)
+        ratio = f"{a[1] / s[1]:>10.1f}x" if s[1] else f"{'-':>11}"
+        return (
+            f"{kind:<24} {a[0]:>6.1f}/{a[1]:>5.1f}/{a[2]:>5.1f}  "
+            f"{s[0]:>6.1f}/{s[1]:>5.1f}/{s[2]:>5.1f}  {ratio} "
+            f"{statistics.median(self.cpu):>10.1f}  "
+            f"{statistics.median(c[0] for c in self.counts):>6.0f} "
+            f"{statistics.median(c[1] for c in self.counts):>6.0f} "
+            f"{statistics.median(self.path_ms):>7.1f}  {statistics.median(self.rows):>4.0f}"
+        )
+
+
 def measure(repeat: int, per_kind: int, profile: str | None) -> int:
     describe_database()
     kinds = build_samples(per_kind)
@@ -215,40 +238,40 @@ def measure(repeat: int, per_kind: int, profile: str | None) -> int:
         cursor.execute(f"SET ROLE {connection.ops.quote_name(settings.TESSERA_APP_DB_ROLE)}")
     if profile:
         return profile_kind(kinds[profile], repeat)
-    print(
-        f"\n{'query':<24} {'API p50/p95/p99 ms':>20} {'SQL p50/p95/p99 ms':>20} {'p95 API/SQL':>11} "
-        f"{'API CPU p50':>11} {'data q':>6} {'path q':>6} {'path ms':>7}  rows  load"
-    )
-    for kind, samples in kinds.items():
+    for samples in kinds.values():
         for sample in samples:  # warm-up, and the statements each input sends for its data
             _wall, _cpu, recorded, _response = timed_request(sample)
             sample.data_sql = [(sql, params) for sql, params, _t in recorded.split()[0]]
-        load_before = os.getloadavg()[0]
-        api, cpu, sql, path_ms, counts, rows = [], [], [], [], [], []
-        for i in range(repeat):
+    # The kinds take turns, so that all of them see the same load on a shared machine.
+    timings = {kind: Timings() for kind in kinds}
+    load_before, cpu_before = os.getloadavg(), time.process_time()
+    started = time.perf_counter()
+    for i in range(repeat):
+        for kind, samples in kinds.items():
             sample = samples[i % len(samples)]
             wall, used, recorded, response = timed_request(sample)
             data, path = recorded.split()
-            api.append(wall * 1000)
-            cpu.append(used * 1000)
-            path_ms.append(sum(t for _s, _p, t in path) * 1000)
-            counts.append((len(data), len(path)))
+            t = timings[kind]
+            t.api.append(wall * 1000)
+            t.cpu.append(used * 1000)
+            t.path_ms.append(sum(seconds for _s, _p, seconds in path) * 1000)
+            t.counts.append((len(data), len(path)))
             body = response.json()
-            rows.append(len(body["items"]) if "items" in body else 1)
+            t.rows.append(len(body["items"]) if "items" in body else 1)
             if sample.data_sql:
-                sql.append(replay(sample) * 1000)
-        a = percentiles(api)
-        s = percentiles(sql) if sql else (0.0, 0.0, 0.0)
-        ratio = f"{a[1] / s[1]:>10.1f}x" if s[1] else f"{'-':>11}"
-        data_q = statistics.median(c[0] for c in counts)
-        path_q = statistics.median(c[1] for c in counts)
-        print(
-            f"{kind:<24} {a[0]:>6.1f}/{a[1]:>5.1f}/{a[2]:>5.1f}  "
-            f"{s[0]:>6.1f}/{s[1]:>5.1f}/{s[2]:>5.1f}  {ratio} {statistics.median(cpu):>10.1f}  "
-            f"{data_q:>6.0f} {path_q:>6.0f} {statistics.median(path_ms):>7.1f}  "
-            f"{statistics.median(rows):>4.0f}  {load_before:.1f}-{os.getloadavg()[0]:.1f}",
-            flush=True,
-        )
+                t.sql.append(replay(sample) * 1000)
+    elapsed = time.perf_counter() - started
+    print(
+        f"\n{repeat} requests of each kind, in turn; load average {load_before[0]:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after; this process used "
+        f"{(time.process_time() - cpu_before) / elapsed:.0%} of one core"
+    )
+    print(
+        f"{'query':<24} {'API p50/p95/p99 ms':>20} {'SQL p50/p95/p99 ms':>20} {'p95 API/SQL':>11} "
+        f"{'API CPU p50':>11} {'data q':>6} {'path q':>6} {'path ms':>7}  rows"
+    )
+    for kind, t in timings.items():
+        print(t.line(kind), flush=True)
     return 0
 
 
