@@ -115,6 +115,16 @@ def clean_extensions(
     return out
 
 
+def apply_extensions(instance: Any, entity: str, data: Any) -> list[str]:
+    """Validate extension values and set them on `instance`; returns "extensions.<name>" for each
+    value that changed. A record being created is checked for required fields even when no
+    extension value came with it (pass an empty mapping)."""
+    before = dict(instance.extensions or {})
+    instance.extensions = clean_extensions(entity, data, existing=before)
+    names = sorted(set(before) | set(instance.extensions))
+    return [f"extensions.{n}" for n in names if before.get(n) != instance.extensions.get(n)]
+
+
 def coerce_extension(definition: ExtensionField, value: Any) -> Any:
     name = definition.name
     if value is None or value == "" or value == []:

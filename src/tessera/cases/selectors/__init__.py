@@ -6,7 +6,8 @@ restricted cases to their owner and named users only. Break-glass adds one case 
 Anything not visible is answered as missing (404), never as forbidden, so ids reveal nothing.
 
 `access` holds the rule and the reads of one record; `listing` the case list (filters, search,
-pages and counts); `people` the reads of people (search over blind indexes, duplicates).
+pages and counts); `people` the reads of people (search over blind indexes, duplicates);
+`extensions` the organisation's own fields.
 """
 
 from tessera.cases.selectors.access import (
@@ -22,6 +23,7 @@ from tessera.cases.selectors.access import (
     in_visible_cases,
     visible_cases,
 )
+from tessera.cases.selectors.extensions import extension_fields, get_extension_field
 from tessera.cases.selectors.listing import (
     LIST_FILTERS,
     CaseListing,
@@ -45,11 +47,13 @@ __all__ = [
     "active_break_glass",
     "add_counts",
     "case_rows",
+    "extension_fields",
     "filter_cases",
     "find_case_by_reference",
     "find_duplicates",
     "get_case",
     "get_event",
+    "get_extension_field",
     "get_goal",
     "get_note",
     "get_party",
