@@ -36,8 +36,9 @@ class Visibility:
     mine: Q
 
     def any(self) -> Q:
-        rule = self.standard | self.mine
-        return rule | self.restricted if self.restricted is not None else rule
+        # Column tests before the sub-selects: most cases are decided by the first.
+        opened = self.standard if self.restricted is None else self.standard | self.restricted
+        return opened | self.mine
 
     def disjoint_parts(self) -> list[Q]:
         """The same cases as `any()`, split so that no case is in two parts and each part is one
