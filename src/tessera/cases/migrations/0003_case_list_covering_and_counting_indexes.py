@@ -60,7 +60,17 @@ class Migration(migrations.Migration):
             model_name="case",
             index=models.Index(
                 condition=models.Q(("sensitivity", "standard"), _negated=True),
-                fields=["org", "sensitivity", "team", "status", "owner", "id"],
+                fields=[
+                    "org",
+                    "status",
+                    "sensitivity",
+                    "team",
+                    "owner",
+                    "id",
+                    "exploitation_tags",
+                    "country_tags",
+                    "opened_on",
+                ],
                 name="case_restricted_access",
             ),
         ),

@@ -109,7 +109,7 @@ class Case(OrgScopedModel):
                 name="case_standard_status",
             ),
             models.Index(
-                fields=["org", "sensitivity", "team", "status", "owner", "id"],
+                fields=["org", "status", "sensitivity", "team", *_LIST_COLUMNS[2:], "opened_on"],
                 condition=~models.Q(sensitivity="standard"),
                 name="case_restricted_access",
             ),
