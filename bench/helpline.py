@@ -54,7 +54,7 @@ def number(i: int) -> str:
 
 
 def setup_orgs(orgs: int, cases_per_org: int) -> list[tuple[object, str, list[str]]]:
-    from tessera.accounts.services import create_user
+    from tessera.accounts.services import create_user, enrol_totp
     from tessera.accounts.tokens import create_token
     from tessera.cases.models import Case, Sensitivity
     from tessera.tenancy.context import org_context
@@ -66,6 +66,7 @@ def setup_orgs(orgs: int, cases_per_org: int) -> list[tuple[object, str, list[st
         org = create_organisation(slug=f"line-{n}", name=f"Line {n}", shipping_country="GB")
         user = create_user(email=f"adv@line-{n}.test", password="bench-password-123456")  # noqa: S106 (throw-away bench user)
         add_member(org=org, user=user, role="helpline_advisor")
+        enrol_totp(user=user)  # tokens are only for users with a second factor
         _token, raw = create_token(user=user, org=org)
         with org_context(org):
             cases = [
