@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tessera.accounts.models import ApiToken, User
@@ -53,21 +55,59 @@ def revoke_token(*, token: ApiToken) -> None:
         record(action="token.revoke", object_type="ApiToken", object_id=token.pk)
 
 
-def authenticate_token(raw: str) -> ApiToken | None:
-    """The active token matching `raw` whose user is still an active member, or None."""
+@dataclass(frozen=True)
+class TokenGrant:
+    """What a valid bearer token lets its holder act as: the token and the membership it acts in."""
+
+    token: ApiToken
+    membership: Membership
+
+
+# The membership's own columns, read beside the token in resolve_token's single query.
+_MEMBERSHIP_COLUMNS = ("id", "role", "team", "is_active", "created_at")
+
+
+def resolve_token(raw: str) -> TokenGrant | None:
+    """The active token matching `raw` and its user's active membership in the token's organisation,
+    or None. One query, on every request: revoking the token or deactivating the user, the
+    membership or the organisation takes effect on the very next request (nothing is cached)."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = (
+    found = (
         ApiToken.objects.select_related("user", "org")
-        .filter(token_hash=hash_token(raw), revoked_at__isnull=True)
-        .first()
+        .filter(
+            token_hash=hash_token(raw),
+            revoked_at__isnull=True,
+            user__is_active=True,
+            org__is_active=True,
+            # One filter() call: the same membership row must be the token's org and active.
+            user__memberships__org=F("org"),
+            user__memberships__is_active=True,
+        )
+        .annotate(**{f"membership_{c}": F(f"user__memberships__{c}") for c in _MEMBERSHIP_COLUMNS})
+    )[:1]
+    token = next(iter(found), None)
+    if token is None:
+        return None
+    membership = Membership.from_db(
+        token._state.db,
+        ["user_id", "org_id", *_MEMBERSHIP_COLUMNS],
+        [
+            token.user_id,
+            token.org_id,
+            *(getattr(token, f"membership_{c}") for c in _MEMBERSHIP_COLUMNS),
+        ],
     )
-    if token is None or not token.user.is_active or not token.org.is_active:
-        return None
-    if not Membership.objects.filter(user=token.user, org=token.org, is_active=True).exists():
-        return None
+    membership.user = token.user
+    membership.org = token.org
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
-    return token
+    return TokenGrant(token=token, membership=membership)
+
+
+def authenticate_token(raw: str) -> ApiToken | None:
+    """The active token matching `raw` whose user is still an active member, or None."""
+    grant = resolve_token(raw)
+    return grant.token if grant is not None else None
