@@ -200,7 +200,9 @@ def test_a_lookup_request_is_one_query_then_one_transaction_of_four_statements(
     assert sent[0].startswith('SELECT "accounts_apitoken"')
     assert (sent[1], sent[-1]) == ("BEGIN", "COMMIT")
     assert sent[2].startswith("SELECT set_config('tessera.org_id'")
-    assert "helpline_contact" in sent[3] and "cases_case" in sent[4]
+    assert "helpline_contact" in sent[3]
+    # The contact names no case: only whether a person with the number is in one is asked.
+    assert "cases_caseparty" in sent[4] and "cases_caseaccessgrant" not in sent[4]
     assert "FOR UPDATE" in sent[5] and "INSERT INTO audit_auditevent" in sent[5]
 
 

@@ -54,11 +54,7 @@ LOOKUP_FIELDS = (
     "team",
     "handled_by_id",
     "caller_phone_index",
-    "case__id",
-    "case__org_id",
-    "case__reference",
-    "case__status",
-    "case__sensitivity",
+    "case",
 )
 
 
@@ -128,33 +124,47 @@ def lookup_caller(*, actor: Membership, phone: str) -> CallerLookup | None:
     if not actor.has_perm(Perm.HANDLE_CONTACTS):
         return result
     index = blind_index("phone", e164)
-    # Two queries, because the telephony system waits on this one. First the contacts, by the
-    # (org, phone index, started_at) index.
+    # The telephony system waits on this: few queries, and the access rules only when a case is
+    # named. First the contacts, by the (org, phone index, started_at) index.
     candidates = list(
         Contact.objects.filter(caller_phone_index=index)
-        .select_related("case")
         .only(*LOOKUP_FIELDS)
         .order_by("-started_at")[: LOOKUP_LIMIT * 2]
     )
-    # Then the access rules, applied once, to the few cases named: those of these contacts and
-    # those in which a person with this number takes part (cheaper than joining every visible case).
+    # Then the cases named: those of these contacts and those in which a person with this number
+    # takes part. The access rules are applied to these few cases only, not joined to every case.
     people = Person.objects.filter(
         Q(mobile_phone_index=index) | Q(home_phone_index=index), merged_into__isnull=True
     ).values("pk")[:LOOKUP_LIMIT]
     party_cases = CaseParty.objects.filter(person__in=people).values("case_id")[:LOOKUP_LIMIT]
     contact_cases = {c.case_id for c in candidates if c.case_id}
-    seen = {
-        case.pk: case
-        for case in visible_cases(actor=actor)
-        .filter(Q(pk__in=contact_cases) | Q(pk__in=party_cases))
-        .only("reference", "status")
-    }
+    named: Q | None
+    if contact_cases:
+        named = Q(pk__in=contact_cases) | Q(pk__in=party_cases)
+    else:
+        # Most callers' contacts name no case: a cheap query says whether anyone else does,
+        # and the access rules (the costliest query to build) are usually skipped.
+        party_case_ids = [row["case_id"] for row in party_cases]
+        named = Q(pk__in=party_case_ids) if party_case_ids else None
+    seen = (
+        {
+            case.pk: case
+            for case in visible_cases(actor=actor)
+            .filter(named)
+            .only("reference", "status")
+            .order_by()
+        }
+        if named is not None
+        else {}
+    )
     for contact in candidates:
-        if contact.case_id is None or contact.case_id in seen:
-            if len(result.contacts) < LOOKUP_LIMIT:
-                result.contacts.append(contact)
-        else:
-            result.hidden_contacts += 1
+        if contact.case_id is not None:
+            if contact.case_id not in seen:
+                result.hidden_contacts += 1
+                continue
+            contact.case = seen[contact.case_id]  # its reference is shown: no query per contact
+        if len(result.contacts) < LOOKUP_LIMIT:
+            result.contacts.append(contact)
     result.cases = sorted(
         (case for case in seen.values() if case.status in OPEN_STATUSES),
         key=lambda case: case.reference,
