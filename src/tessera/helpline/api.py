@@ -137,8 +137,9 @@ def link_person(
     person = case_selectors.get_person(actor=actor, person_id=str(payload["person_id"]))
     role = str(payload.get("role") or "")
     services.link_person(actor=actor, contact=contact, person=person, role=role)
+    people, _hidden = selectors.linked_people(actor=actor, contact=contact)
     return 201, serializers.contact_summary(contact) | {
-        "people": [str(p) for p in contact.people.values_list("person_id", flat=True)]
+        "people": [str(link.person_id) for link in people]
     }
 
 

@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from tessera.cases.models import Case, CaseParty, Person
 from tessera.cases.models.case import OPEN_STATUSES
-from tessera.cases.selectors import visible_cases
+from tessera.cases.selectors import search_people, visible_cases, visible_people
 from tessera.helpline.models import (
     URGENT_LEVELS,
     Contact,
+    ContactPerson,
     KnowledgeArticle,
     Notification,
     Task,
@@ -33,6 +34,7 @@ from tessera.vault.blind import blind_index
 from tessera.vault.normalise import normalise_phone
 
 LOOKUP_LIMIT = 20
+PEOPLE_TO_LINK = 10
 # What a lookup shows of each earlier contact (no sealed field: nothing is decrypted on this path).
 LOOKUP_FIELDS = (
     "org_id",
@@ -171,6 +173,26 @@ def lookup_caller(*, actor: Membership, phone: str) -> CallerLookup | None:
     )
     result.safety_flags = sorted({f for c in result.contacts for f in c.safety_flags})
     return result
+
+
+def linked_people(*, actor: Membership, contact: Contact) -> tuple[list[ContactPerson], int]:
+    """The contact's people that `actor` may see (with their roles), and how many others it names:
+    a person linked from a case the actor cannot see is counted, never named."""
+    links = ContactPerson.objects.filter(contact=contact)
+    shown = list(
+        links.filter(person__in=visible_people(actor=actor).values("pk"))
+        .select_related("person")
+        .order_by("pk")
+    )
+    return shown, links.count() - len(shown)
+
+
+def people_to_link(*, actor: Membership, contact: Contact, query: str) -> list[Person]:
+    """People matching `query` exactly (name, phone, document number, date of birth: the blind
+    indexes) whom `actor` may see and who are not linked to the contact yet."""
+    already = ContactPerson.objects.filter(contact=contact).values("person_id")
+    found = search_people(actor=actor, query=query[:200]).exclude(pk__in=already)
+    return list(found.order_by("pk")[:PEOPLE_TO_LINK])
 
 
 def visible_tasks(*, actor: Membership) -> QuerySet[Task]:
