@@ -21,6 +21,7 @@ import os
 import random
 import statistics
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -168,6 +169,12 @@ def main() -> int:
     parser.add_argument(
         "--measure-only", action="store_true", help="measure a database this script seeded before"
     )
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=0,
+        help="then also N concurrent clients of one organisation (they queue on its audit chain)",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("Set TESSERA_TEST_POSTGRES to a PostgreSQL database.", file=sys.stderr)
@@ -177,7 +184,11 @@ def main() -> int:
     per_org = args.contacts // args.orgs
     distinct = max(1000, per_org // 4)
     if args.measure_only:
-        return measure(existing_orgs(args.orgs), distinct, args.repeat)
+        orgs = existing_orgs(args.orgs)
+        measure(orgs, distinct, args.repeat)
+        if args.clients:
+            measure_concurrent(orgs[0][1], distinct, args.clients, args.repeat)
+        return 0
     started = time.perf_counter()
     orgs = setup_orgs(args.orgs, args.cases_per_org)
     definitions = drop_indexes()
@@ -197,7 +208,10 @@ def main() -> int:
         f"seeded {per_org * args.orgs:,} contacts in {loaded - started:.0f} s, "
         f"indexes rebuilt in {done - loaded:.0f} s; table with indexes: {size}"
     )
-    return measure(orgs, distinct, args.repeat)
+    measure(orgs, distinct, args.repeat)
+    if args.clients:
+        measure_concurrent(orgs[0][1], distinct, args.clients, args.repeat)
+    return 0
 
 
 def existing_orgs(count: int) -> list[tuple[object, str, list[str]]]:
@@ -290,6 +304,55 @@ def measure(orgs: list[tuple[object, str, list[str]]], distinct: int, repeat: in
         )
     print(f"load average at the end: {os.getloadavg()}")
     return 0
+
+
+def measure_concurrent(token: str, distinct: int, clients: int, repeat: int) -> None:
+    """`clients` threads, each with its own connection, looking up random known numbers in one
+    organisation at once: every lookup appends to that organisation's audit chain, so they queue on
+    its head from the append to the commit."""
+    start = threading.Barrier(clients)
+    latencies: list[float] = []
+    failures: list[BaseException] = []
+
+    def client_loop(seed: int) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SET ROLE {connection.ops.quote_name(settings.TESSERA_APP_DB_ROLE)}"
+                )
+            client = Client(headers={"Authorization": f"Bearer {token}"})
+            rng = random.Random(seed)
+            mine = []
+            start.wait()
+            for _ in range(repeat // clients):
+                phone = number(int(distinct * rng.random() ** 2))
+                t = time.perf_counter()
+                response = client.post(
+                    "/api/v1/helpline/lookup", {"phone": phone}, content_type="application/json"
+                )
+                mine.append((time.perf_counter() - t) * 1000)
+                assert response.status_code == 200, response.content[:300]
+            latencies.extend(mine)
+        except BaseException as error:  # reported below, by the main thread
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if failures:
+        raise failures[0]
+    p50, p95, p99 = percentiles(latencies)
+    print(
+        f"\n{clients} concurrent clients, random known numbers, {len(latencies)} lookups: "
+        f"API p50/p95/p99 {p50:.1f}/{p95:.1f}/{p99:.1f} ms, {len(latencies) / elapsed:.0f} lookups/s; "
+        f"load average {os.getloadavg()}"
+    )
 
 
 if __name__ == "__main__":
