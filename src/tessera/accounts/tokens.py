@@ -90,8 +90,9 @@ def resolve_token(raw: str) -> TokenGrant | None:
 
 
 # resolve_token() runs before every API request, so it is one hand-written join rather than the
-# ORM's (which spent ten times the CPU building the same statement on each request). The columns
-# come from the models, and rows are loaded with the database's own converters, as the ORM would.
+# ORM's (which spent about four times the CPU building the same statement on each request). The
+# columns come from the models, and rows are loaded with the database's own converters, as the ORM
+# would.
 _JOINED: tuple[tuple[str, type[Model]], ...] = (
     ("t", ApiToken),
     ("u", User),
