@@ -22,7 +22,8 @@ import pytest
 
 from .conftest import ON_POSTGRES
 
-ROWS = 180
+# Enough batches that a poll every 50 ms cannot miss the middle of the run, however fast it gets.
+ROWS = 1200
 BATCH = 10
 GENDERS = ["Feminine", "Masculine", "NonSpecifiedUnknown"]
 
@@ -126,6 +127,8 @@ def test_an_import_killed_mid_run_resumes_to_the_state_of_a_clean_import(
         if processed >= 3 * BATCH:
             break
         time.sleep(0.05)
+    # Freeze it first, so that nothing commits between this check and the kill.
+    os.kill(process.pid, signal.SIGSTOP)
     assert process.poll() is None, "the import finished before it could be killed"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
