@@ -91,7 +91,8 @@ def test_lsh_blocking_keeps_nearly_all_matches(people: tuple[pd.DataFrame, pd.Da
     a, b = people
     key = fixed_key()
     ea, eb = (encode(t, default_schema(PEOPLE), key, t["person"]) for t in (a, b))
-    full, blocked = link(ea, eb, blocking="none"), link(ea, eb, blocking="lsh")
+    full = link(ea, eb, blocking="none", method="dice")
+    blocked = link(ea, eb, blocking="lsh", method="dice")
     assert blocked.comparisons < full.comparisons / 5
     assert len(blocked.pairs) >= 0.93 * len(full.pairs)
 
@@ -210,7 +211,9 @@ def test_compiled_kernel_finds_the_same_pairs_as_numpy(
 
 
 def test_vectorised_tokens_are_those_of_the_python_tokenisers() -> None:
-    from tessera.privacy.pprl.encode import _TOKENISERS, _FieldHasher
+    from tessera.privacy.pprl.encode import TOKENISERS, _FieldHasher
+    from tessera.privacy.pprl.fields import NormalisedField
+    from tessera.privacy.pprl.normalise import NORMALISERS
     from tessera.privacy.pprl.schema import FieldSpec as Spec
 
     values = [
@@ -221,13 +224,24 @@ def test_vectorised_tokens_are_those_of_the_python_tokenisers() -> None:
         "1984-03-02",
         "02/03/1984",
         "+44 7700 900123",
+        "محمد",
     ]
     key = fixed_key()
     for kind in ("name", "text", "phone", "date"):
-        hasher = _FieldHasher(Spec("x", kind, 4), key, 512)  # type: ignore[arg-type]
-        index, token_id, tokens = hasher._value_tokens([v.strip() for v in values])
+        normalised = [NORMALISERS[kind](v.strip()) for v in values]
+        field = NormalisedField(Spec("x", kind, 4), np.arange(len(values)), normalised)  # type: ignore[arg-type]
+        index, token_id, tokens = _FieldHasher(field, key, 512).value_tokens()
         got = [
-            {tokens[t] for i, t in zip(index, token_id, strict=True) if i == v} for v in range(7)
+            {tokens[t] for i, t in zip(index, token_id, strict=True) if i == v}
+            for v in range(len(values))
         ]
-        want = [{t.encode() for t in _TOKENISERS[kind](v.strip(), 2)} for v in values]
+        want = [{t.encode() for t in TOKENISERS[kind](v, 2)} for v in normalised]
         assert got == want, kind
+
+
+def test_names_in_any_script_are_encoded_and_accents_do_not_matter() -> None:
+    from tessera.privacy.pprl.normalise import name
+
+    assert name("Zoë  O'Neil") == name("zoe oneil") == "zoe oneil"
+    assert name("محمد علي") == "محمد علي"
+    assert name("Иван") == "иван"

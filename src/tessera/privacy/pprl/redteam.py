@@ -24,8 +24,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from tessera.privacy.pprl.encode import _TOKENISERS, encode
+from tessera.privacy.pprl.encode import TOKENISERS, encode
 from tessera.privacy.pprl.keys import LinkageKey
+from tessera.privacy.pprl.normalise import NORMALISERS
 from tessera.privacy.pprl.schema import ClkSchema
 
 BoolMatrix = npt.NDArray[np.bool_]
@@ -36,11 +37,12 @@ def record_tokens(df: pd.DataFrame, schema: ClkSchema) -> list[set[str]]:
     """The tokens the encoder hashes for each record, tagged with their field (public code)."""
     out: list[set[str]] = [set() for _ in range(len(df))]
     for spec in schema.fields:
-        tokenise = _TOKENISERS[spec.kind]
+        tokenise, normalise = TOKENISERS[spec.kind], NORMALISERS[spec.kind]
         values = df[spec.column].astype("string").str.strip().fillna("")
         for i, value in enumerate(values.tolist()):
             if value:
-                out[i].update(f"{spec.column}|{t}" for t in tokenise(str(value), spec.q))
+                tokens = tokenise(normalise(str(value)), spec.q)
+                out[i].update(f"{spec.column}|{t}" for t in tokens)
     return out
 
 

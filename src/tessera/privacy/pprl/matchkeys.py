@@ -1,0 +1,240 @@
+"""Match keys: keyed tokens for "these two identifiers agree", unique within each table.
+
+For every pair of keyed identifiers (i, j) a record emits one token per one-edit variant of j
+combined with the exact value of i, and the other way round; and one token per identifier
+alone. Two records share a token of type (i exact, j variant) exactly when i is equal and j is
+within one edit, so the linker learns per identifier whether it agrees exactly, within one edit,
+or not at all (the second-stage comparison of :mod:`tessera.privacy.pprl.scoring`).
+
+What makes this safe to hand to a linker:
+
+* Tokens are AES-128 outputs under keys derived from the linkage secret (a pseudo-random
+  function on 16-byte blocks), so nothing about a value can be computed without the secret.
+* A token that two different records of the table share is withdrawn from both, so within one
+  table every token is unique: there is no frequency to count and no similarity graph to match.
+* Withdrawn tokens, variants a short value does not have, and the tokens of a missing identifier
+  are replaced by dummies derived from the record's content, so every record emits the same
+  number of tokens and re-encoding the same table gives the same output.
+* Which identifiers are present is reported with one-sided noise: a present identifier is
+  reported missing with probability ``presence_noise``; a missing one is never reported present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+from tessera.privacy.errors import PrivacyError
+from tessera.privacy.pprl._prf import Prf, Words
+from tessera.privacy.pprl.fields import NormalisedField
+from tessera.privacy.pprl.keys import LinkageKey
+
+LAYOUT_VERSION = "mk1"
+VARIANTS_PER_KIND = {"name": 12, "text": 12, "phone": 10, "date": 5}
+# Variant slots of each kind grouped by how close an agreement through them is: within one
+# edit (or a day-month swap), or only partly (dates: year-month, year-day or month-day).
+ONE_EDIT, PARTIAL = "one edit", "partial"
+VARIANT_CLASSES: dict[str, tuple[tuple[str, int, int], ...]] = {
+    "name": ((ONE_EDIT, 0, 12),),
+    "text": ((ONE_EDIT, 0, 12),),
+    "phone": ((ONE_EDIT, 0, 10),),
+    "date": ((ONE_EDIT, 0, 2), (PARTIAL, 2, 5)),
+}
+
+
+EXACT = "exact"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One identifier of a token type: which of its variant slots, and what agreeing means."""
+
+    field: int
+    variants: tuple[int, int]
+    closeness: str
+
+    @property
+    def width(self) -> int:
+        return self.variants[1] - self.variants[0]
+
+
+@dataclass(frozen=True)
+class KeyType:
+    """Tokens combining one variant of each side; two records share one exactly when every
+    side agrees as its ``closeness`` says (the exact value, within one edit, partly)."""
+
+    sides: tuple[Side, ...]
+    start: int
+
+    @property
+    def slots(self) -> int:
+        return int(np.prod([side.width for side in self.sides]))
+
+
+def _exact(field: int) -> Side:
+    return Side(field, (0, 1), EXACT)
+
+
+def _fuzzy(field: int, kind: str) -> list[Side]:
+    return [Side(field, (low, high), c) for c, low, high in VARIANT_CLASSES[kind]]
+
+
+@dataclass(frozen=True)
+class KeyLayout:
+    """Which keyed identifiers (by kind) a table's tokens cover, and where each type sits.
+
+    Types: for every ordered pair of identifiers, the first exact and the second through
+    each class of its variants; for a name and a date, both through their variants (two
+    identifiers each mistyped once); and every identifier alone, exact.
+    """
+
+    kinds: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        unknown = [k for k in self.kinds if k not in VARIANTS_PER_KIND]
+        if unknown:
+            raise PrivacyError(f"match keys: unknown identifier kinds {unknown}")
+        if len(self.kinds) < 2:
+            raise PrivacyError("match keys need at least two keyed identifiers")
+        if len(self.kinds) > 16:
+            raise PrivacyError("match keys support at most 16 keyed identifiers")
+
+    @cached_property
+    def types(self) -> tuple[KeyType, ...]:
+        kinds, count = self.kinds, len(self.kinds)
+        combos: list[tuple[Side, ...]] = []
+        for i in range(count):
+            for j in range(i + 1, count):
+                for first, second in ((i, j), (j, i)):
+                    combos += [(_exact(first), side) for side in _fuzzy(second, kinds[second])]
+                if {kinds[i], kinds[j]} == {"name", "date"}:
+                    name, date = (i, j) if kinds[i] == "name" else (j, i)
+                    combos += [(_fuzzy(name, "name")[0], side) for side in _fuzzy(date, "date")[:1]]
+        combos += [(_exact(i),) for i in range(count)]
+        found, start = [], 0
+        for sides in combos:
+            kt = KeyType(sides, start)
+            found.append(kt)
+            start += kt.slots
+        return tuple(found)
+
+    @property
+    def width(self) -> int:
+        """Tokens per record."""
+        last = self.types[-1]
+        return last.start + last.slots
+
+    def describe(self) -> str:
+        """Text form carried with encoded files, e.g. ``mk1:name,name,date,phone``."""
+        return f"{LAYOUT_VERSION}:{','.join(self.kinds)}"
+
+    @classmethod
+    def parse(cls, text: str) -> KeyLayout:
+        """Read :meth:`describe`'s form, naming what is wrong."""
+        version, _, kinds = text.partition(":")
+        if version != LAYOUT_VERSION or not kinds:
+            raise PrivacyError(f"unknown match-key layout {text!r} (expected {LAYOUT_VERSION}:…)")
+        return cls(tuple(kinds.split(",")))
+
+
+@dataclass
+class MatchKeys:
+    """Tokens (one row per record, ``layout.width`` columns) and reported presence bits."""
+
+    layout: KeyLayout
+    tokens: Words
+    presence: npt.NDArray[np.uint16]
+
+
+def match_keys(
+    fields: list[NormalisedField], key: LinkageKey, seeds: Words, presence_noise: float
+) -> MatchKeys:
+    """Tokens of every record for the keyed identifiers ``fields``."""
+    layout = KeyLayout(tuple(f.spec.kind for f in fields))
+    variants = [f.variant_hashes(key, VARIANTS_PER_KIND[f.spec.kind]) for f in fields]
+    combine = Prf(key.derive("keys/combine"))
+    n = len(seeds)
+    # Equal records (equal seeds) are one record here: they share all tokens, as they should.
+    _, first_rows = np.unique(seeds, return_index=True)
+    distinct = np.zeros(n, dtype=bool)
+    distinct[first_rows] = True
+    tokens = np.zeros((n, layout.width), dtype=np.uint64)
+    real = np.zeros((n, layout.width), dtype=bool)
+    for tag, kt in enumerate(layout.types):
+        present = np.logical_and.reduce([fields[side.field].codes >= 0 for side in kt.sides])
+        rows = np.flatnonzero(present)
+        parts = []
+        for side in kt.sides:
+            low, high = side.variants
+            codes = fields[side.field].codes[rows]
+            hashes, valid = variants[side.field]
+            parts.append((hashes[codes, low:high], valid[codes, low:high]))
+        if len(parts) == 1:
+            ((hashes, valid),) = parts
+            made = combine.combine(tag, hashes, np.zeros(1, dtype=np.uint64))
+        else:
+            (first, first_valid), (second, second_valid) = parts
+            made = combine.combine(tag, first[:, :, None], second[:, None, :]).reshape(
+                len(rows), -1
+            )
+            valid = (first_valid[:, :, None] & second_valid[:, None, :]).reshape(len(rows), -1)
+        lead = kt.sides[0]
+        exact_codes = fields[lead.field].codes[rows] if lead.closeness == EXACT else None
+        valid &= ~_shared_within(made, valid, exact_codes, distinct[rows])
+        span = slice(kt.start, kt.start + kt.slots)
+        tokens[rows, span] = made
+        real[rows, span] = valid
+    fill = ~real
+    slot = np.broadcast_to(np.arange(layout.width, dtype=np.uint64), real.shape)[fill]
+    owner = np.broadcast_to(seeds[:, None], real.shape)[fill]
+    tokens[fill] = Prf(key.derive("keys/dummy")).combine(255, owner, slot)
+    present = np.stack([f.codes >= 0 for f in fields], axis=1)
+    return MatchKeys(layout, tokens, _noisy_presence(present, seeds, key, presence_noise))
+
+
+def _shared_within(
+    made: Words,
+    valid: npt.NDArray[np.bool_],
+    exact_codes: npt.NDArray[np.int64] | None,
+    distinct: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]:
+    """Which tokens of one type two different records share (to be withdrawn).
+
+    When the type compares an identifier exactly, two records can share a token only if they
+    have the same value of it, so only records whose value another record has are sorted.
+    """
+    if exact_codes is None:
+        suspect = np.ones(len(made), dtype=bool)
+    else:
+        top = int(exact_codes.max(initial=-1)) + 1
+        counts = np.bincount(exact_codes[distinct], minlength=top)
+        suspect = counts[exact_codes] > 1
+    shared = np.zeros(made.shape, dtype=bool)
+    if not suspect.any():
+        return shared
+    pool = made[suspect & distinct][valid[suspect & distinct]]
+    ordered = np.sort(pool)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if len(repeated):
+        shared[suspect] = np.isin(made[suspect], repeated)
+    return shared
+
+
+def _noisy_presence(
+    present: npt.NDArray[np.bool_], seeds: Words, key: LinkageKey, noise: float
+) -> npt.NDArray[np.uint16]:
+    """Presence bits; a present identifier is reported missing with probability ``noise``."""
+    n, count = present.shape
+    draws = Prf(key.derive("keys/presence")).combine(
+        0,
+        np.broadcast_to(seeds[:, None], (n, count)),
+        np.broadcast_to(np.arange(count, dtype=np.uint64)[None, :], (n, count)),
+    )
+    hidden = draws < np.uint64(int(noise * 2.0**64))
+    reported = present & ~hidden
+    bits = (reported.astype(np.uint16) << np.arange(count, dtype=np.uint16)[None, :]).sum(axis=1)
+    out: npt.NDArray[np.uint16] = bits.astype(np.uint16)
+    return out
