@@ -1,8 +1,9 @@
 """One-edit variants of normalised values, as 16-byte blocks ready for keyed hashing.
 
-Two values are within one edit (insertion, deletion, substitution or transposition of one
-character) exactly when their sets of "the value, and the value with one character deleted"
-intersect (the symmetric-deletion idea of SymSpell). Dates instead get the variants clerks get
+Two values one edit apart (insertion, deletion, substitution or transposition of one
+character) always share a member of their sets of "the value, and the value with one character
+deleted" (the symmetric-deletion idea of SymSpell); so do the few values that are a deletion at
+one place and an insertion at another apart, and no others. Dates instead get the variants clerks get
 wrong: day and month swapped, and year-month, year-day and month-day alone.
 
 A block is ``[namespace][length][14 content bytes]``; content longer than 14 bytes is replaced

@@ -1,10 +1,12 @@
 """Match keys: keyed tokens for "these two identifiers agree", unique within each table.
 
 For every pair of keyed identifiers (i, j) a record emits one token per one-edit variant of j
-combined with the exact value of i, and the other way round; and one token per identifier
-alone. Two records share a token of type (i exact, j variant) exactly when i is equal and j is
-within one edit, so the linker learns per identifier whether it agrees exactly, within one edit,
-or not at all (the second-stage comparison of :mod:`tessera.privacy.pprl.scoring`).
+combined with the exact value of i, and the other way round; for a name and a date, one token
+per pair of their variants; and one token per identifier alone. Two records share a token of
+type (i exact, j variant) when i is equal and j is within one edit (or, for dates, swapped or
+equal in two of year, month and day), so the linker learns per identifier whether it agrees
+exactly, within one edit, partly, or not at all (the second-stage comparison of
+:mod:`tessera.privacy.pprl.scoring`).
 
 What makes this safe to hand to a linker:
 
@@ -177,10 +179,11 @@ def match_keys(
             made = combine.combine(tag, hashes, np.zeros(1, dtype=np.uint64))
         else:
             (first, first_valid), (second, second_valid) = parts
-            made = combine.combine(tag, first[:, :, None], second[:, None, :]).reshape(
-                len(rows), -1
+            made = combine.combine(tag, first[:, :, None], second[:, None, :])
+            made = made.reshape(len(rows), kt.slots)
+            valid = (first_valid[:, :, None] & second_valid[:, None, :]).reshape(
+                len(rows), kt.slots
             )
-            valid = (first_valid[:, :, None] & second_valid[:, None, :]).reshape(len(rows), -1)
         lead = kt.sides[0]
         exact_codes = fields[lead.field].codes[rows] if lead.closeness == EXACT else None
         valid &= ~_shared_within(made, valid, exact_codes, distinct[rows])
