@@ -60,7 +60,7 @@ class ClkSchema:
     xor_folds: int = 0
     flip: float = 0.1
     match_keys: bool = True
-    presence_noise: float = 0.1
+    presence_noise: float = 0.05
     allow_few_fields: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
