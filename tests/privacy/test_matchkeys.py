@@ -20,6 +20,7 @@ from tessera.privacy.pprl.io import from_frame, to_frame
 from tessera.privacy.pprl.keys import LinkageKey
 from tessera.privacy.pprl.link import link
 from tessera.privacy.pprl.matchkeys import KeyLayout
+from tessera.privacy.pprl.normalise import NORMALISERS, normalise_column
 from tessera.privacy.pprl.schema import default_schema
 
 KEY = LinkageKey(bytes(range(32)))
@@ -117,6 +118,21 @@ def test_a_name_and_a_date_both_mistyped_still_meet() -> None:
         [("tazoli", "kedafami", "1985-04-27", None)], [("azoli", "kedjafami", "1985-27-04", None)]
     )
     assert found[(0, 0)][:3] == (scoring.FUZZY, scoring.FUZZY, scoring.FUZZY)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=20), min_size=1, max_size=20))
+def test_vectorised_normalisation_is_that_of_the_reference_functions(values: list[str]) -> None:
+    values += ["Zoë", "Ann-Marie  O'Neil", "٠٧٧٠٠٩٠٠١٢٣", "02/03/1984", "1984-03-02", "ß"]
+    for kind in ("name", "text", "phone", "date"):
+        codes, distinct = normalise_column(pd.Series(values, dtype=object), kind)
+        got = [distinct[c] if c >= 0 else "" for c in codes]
+        assert got == [NORMALISERS[kind](v.strip()) for v in values], kind
+
+
+def test_phone_numbers_read_as_numbers_are_their_digits() -> None:
+    codes, distinct = normalise_column(pd.Series([447700900123.0, None]), "phone")
+    assert [distinct[codes[0]], codes[1]] == ["700900123", -1]
 
 
 @settings(max_examples=300, deadline=None)

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 Words = npt.NDArray[np.uint64]
 LOW60 = np.uint64((1 << 60) - 1)
+_CHUNK_BLOCKS = 1 << 17  # 2 MiB of blocks per AES call: stays in cache, no fresh pages
 
 
 class Prf:

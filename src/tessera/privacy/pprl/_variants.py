@@ -70,7 +70,12 @@ def variant_blocks(
     """Blocks ``(len(values), cap, 16)`` and which slots hold a variant (slot 0: the value)."""
     out = np.zeros((len(values), cap, BLOCK), dtype=np.uint8)
     valid = np.zeros((len(values), cap), dtype=bool)
-    fast = np.array([v.isascii() and len(v) <= CONTENT for v in values], dtype=bool)
+    if "".join(values).isascii():
+        fast = (
+            np.char.str_len(np.array(values, dtype=str)) <= CONTENT if values else np.ones(0, bool)
+        )
+    else:
+        fast = np.array([v.isascii() and len(v) <= CONTENT for v in values], dtype=bool)
     rows = np.flatnonzero(fast)
     if len(rows):
         fast_blocks, fast_valid = _ascii_blocks(kind, [values[i] for i in rows], cap)
@@ -87,10 +92,9 @@ def variant_blocks(
 def _ascii_blocks(kind: str, values: list[str], cap: int) -> tuple[Blocks, npt.NDArray[np.bool_]]:
     """:func:`variant_blocks` for ASCII values of at most 14 bytes, on byte matrices."""
     n = len(values)
-    chars = np.zeros((n, CONTENT), dtype=np.uint8)
-    joined = np.frombuffer("".join(v.ljust(CONTENT, "\0") for v in values).encode(), np.uint8)
-    chars[:] = joined.reshape(n, CONTENT)
-    lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=n)
+    text = np.array(values, dtype=f"S{CONTENT}")
+    chars = text.view(np.uint8).reshape(n, CONTENT)
+    lengths = np.char.str_len(text).astype(np.int64)
     out = np.zeros((n, cap, BLOCK), dtype=np.uint8)
     valid = np.zeros((n, cap), dtype=bool)
     out[:, 0, 1], out[:, 0, 2:] = lengths, chars

@@ -157,18 +157,20 @@ class _FieldHasher:
         bpt = self.spec.bits_per_token
         table = np.array([self._positions(t) for t in tokens], dtype=np.int64)
         table = table.reshape(len(tokens), bpt)
-        # Distinct (value, position) pairs, then one run of positions per value.
-        present = np.zeros((n_values + 1) * self.length, dtype=bool)
-        present[np.repeat(value_index, bpt) * self.length + table[token_id].ravel()] = True
-        keys = np.flatnonzero(present)
-        per_value = np.bincount(keys // self.length, minlength=n_values + 1)
+        if len(value_index) > 1 and (np.diff(value_index) < 0).any():
+            order = np.argsort(value_index, kind="stable")
+            value_index, token_id = value_index[order], token_id[order]
+        # The positions of each value's tokens form one run (a position may repeat: harmless).
+        positions = table[token_id].ravel()
+        per_value = np.bincount(value_index, minlength=n_values + 1) * bpt
         offsets = np.concatenate([[0], np.cumsum(per_value)])
-        codes = np.where(codes < 0, n_values, codes)
-        row_lengths = per_value[codes]
+        row_lengths = np.where(codes >= 0, per_value[np.maximum(codes, 0)], 0)
         total = int(row_lengths.sum())
         rows = np.repeat(np.arange(len(codes)), row_lengths)
-        starts = np.repeat(offsets[codes] - (np.cumsum(row_lengths) - row_lengths), row_lengths)
-        return rows, keys[starts + np.arange(total)] % self.length
+        starts = np.repeat(
+            offsets[np.maximum(codes, 0)] - (np.cumsum(row_lengths) - row_lengths), row_lengths
+        )
+        return rows, positions[starts + np.arange(total)]
 
 
 @dataclass
@@ -200,31 +202,29 @@ def _flip_positions(
     16-bit uniforms per PRF output, through a lookup table of the geometric quantiles.
     """
     uniform = (np.arange(1 << 16) + 0.5) / (1 << 16)
-    gaps = 1 + np.floor(np.log(uniform) / math.log1p(-probability)).astype(np.int64)
+    gaps = (1 + np.floor(np.log(uniform) / math.log1p(-probability))).astype(np.int32)
     mean = length * probability
     per_round = 4 * math.ceil((mean + 6 * math.sqrt(mean) + 8) / 4)
     prf = Prf(key.derive("flip"))
     rows_out, cols_out = [], []
-    rows = np.arange(len(seeds))
-    start = np.zeros(len(seeds), dtype=np.int64)
-    counter = 0
-    while len(rows):
-        counters = np.arange(counter, counter + per_round // 4, dtype=np.uint64)
-        words = prf.combine(
-            1,
-            np.broadcast_to(seeds[rows, None], (len(rows), len(counters))),
-            np.broadcast_to(counters, (len(rows), len(counters))),
-        )
-        draws = words.view(np.uint16).reshape(len(rows), per_round)
-        where = start[rows, None] + np.cumsum(gaps[draws], axis=1) - 1
-        hit = where < length
-        rows_out.append(np.repeat(rows, hit.sum(axis=1)))
-        cols_out.append(where[hit])
-        unfinished = where[:, -1] < length
-        start[rows[unfinished]] = where[unfinished, -1] + 1
-        rows = rows[unfinished]
-        counter += per_round // 4
-    return np.concatenate(rows_out), np.concatenate(cols_out)
+    chunk = max((1 << 16) // per_round, 1)
+    for first in range(0, len(seeds), chunk):
+        rows = np.arange(first, min(first + chunk, len(seeds)))
+        start = np.zeros(len(rows), dtype=np.int32)
+        counter = 0
+        while len(rows):
+            counters = np.arange(counter, counter + per_round // 4, dtype=np.uint64)
+            words = prf.combine(1, seeds[rows, None], counters[None, :])
+            draws = words.view(np.uint16).reshape(len(rows), per_round)
+            where = start[:, None] + np.cumsum(gaps[draws], axis=1, dtype=np.int32) - 1
+            hit = where < length
+            rows_out.append(np.repeat(rows, hit.sum(axis=1)))
+            cols_out.append(where[hit])
+            unfinished = where[:, -1] < length
+            start = where[unfinished, -1] + 1
+            rows = rows[unfinished]
+            counter += per_round // 4
+    return np.concatenate(rows_out), np.concatenate(cols_out).astype(np.int64)
 
 
 def _clk(fields: list[NormalisedField], schema: ClkSchema, key: LinkageKey, seeds: Words) -> Bits:

@@ -28,6 +28,7 @@ from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from tessera.privacy.errors import PrivacyError
 from tessera.privacy.pprl._prf import Prf, Words
@@ -160,9 +161,8 @@ def match_keys(
     combine = Prf(key.derive("keys/combine"))
     n = len(seeds)
     # Equal records (equal seeds) are one record here: they share all tokens, as they should.
-    _, first_rows = np.unique(seeds, return_index=True)
-    distinct = np.zeros(n, dtype=bool)
-    distinct[first_rows] = True
+    _, first_rows, seed_index = np.unique(seeds, return_index=True, return_inverse=True)
+    twin = first_rows[seed_index]  # the first row holding the same record
     tokens = np.zeros((n, layout.width), dtype=np.uint64)
     real = np.zeros((n, layout.width), dtype=bool)
     for tag, kt in enumerate(layout.types):
@@ -186,14 +186,19 @@ def match_keys(
             )
         lead = kt.sides[0]
         exact_codes = fields[lead.field].codes[rows] if lead.closeness == EXACT else None
-        valid &= ~_shared_within(made, valid, exact_codes, distinct[rows])
+        twins = np.searchsorted(rows, twin[rows])
+        valid &= ~_shared_within(made, valid, exact_codes, twins)
         span = slice(kt.start, kt.start + kt.slots)
         tokens[rows, span] = made
         real[rows, span] = valid
-    fill = ~real
-    slot = np.broadcast_to(np.arange(layout.width, dtype=np.uint64), real.shape)[fill]
-    owner = np.broadcast_to(seeds[:, None], real.shape)[fill]
-    tokens[fill] = Prf(key.derive("keys/dummy")).combine(255, owner, slot)
+    dummy = Prf(key.derive("keys/dummy"))
+    slots = np.arange(layout.width, dtype=np.uint64)
+    step = max((1 << 17) // layout.width, 1)
+    for start in range(0, n, step):
+        part = slice(start, start + step)
+        fill = ~real[part]
+        owners = np.broadcast_to(seeds[part, None], fill.shape)[fill]
+        tokens[part][fill] = dummy.combine(255, owners, np.broadcast_to(slots, fill.shape)[fill])
     present = np.stack([f.codes >= 0 for f in fields], axis=1)
     return MatchKeys(layout, tokens, _noisy_presence(present, seeds, key, presence_noise))
 
@@ -202,28 +207,30 @@ def _shared_within(
     made: Words,
     valid: npt.NDArray[np.bool_],
     exact_codes: npt.NDArray[np.int64] | None,
-    distinct: npt.NDArray[np.bool_],
+    twins: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.bool_]:
     """Which tokens of one type two different records share (to be withdrawn).
 
-    When the type compares an identifier exactly, two records can share a token only if they
-    have the same value of it, so only records whose value another record has are sorted.
+    ``twins[r]`` is the first row holding the same record as row ``r`` (itself if none):
+    only first rows are compared and the others copy their verdict. When the type compares an
+    identifier exactly, two records can share a token only if they have the same value of it,
+    so only records whose value another record has are looked at.
     """
+    first = twins == np.arange(len(twins))
     if exact_codes is None:
-        suspect = np.ones(len(made), dtype=bool)
+        suspect = first
     else:
-        top = int(exact_codes.max(initial=-1)) + 1
-        counts = np.bincount(exact_codes[distinct], minlength=top)
-        suspect = counts[exact_codes] > 1
+        counts = np.bincount(exact_codes[first], minlength=int(exact_codes.max(initial=-1)) + 1)
+        suspect = first & (counts[exact_codes] > 1)
     shared = np.zeros(made.shape, dtype=bool)
-    if not suspect.any():
-        return shared
-    pool = made[suspect & distinct][valid[suspect & distinct]]
-    ordered = np.sort(pool)
-    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-    if len(repeated):
-        shared[suspect] = np.isin(made[suspect], repeated)
-    return shared
+    if suspect.any():
+        looked = made[suspect]
+        mask = valid[suspect]
+        repeated = pd.Series(looked[mask]).duplicated(keep=False).to_numpy()
+        verdict = np.zeros(looked.shape, dtype=bool)
+        verdict[mask] = repeated
+        shared[suspect] = verdict
+    return shared[twins]
 
 
 def _noisy_presence(
