@@ -26,7 +26,7 @@ from tessera.privacy.errors import PrivacyError
 from tessera.privacy.pprl._prf import Prf, Words
 from tessera.privacy.pprl.fields import NormalisedField, normalise_fields, record_seeds
 from tessera.privacy.pprl.keys import LinkageKey
-from tessera.privacy.pprl.matchkeys import MatchKeys, match_keys
+from tessera.privacy.pprl.matchkeys import VARIANTS_PER_KIND, MatchKeys, match_keys
 from tessera.privacy.pprl.schema import ClkSchema
 
 Bits = npt.NDArray[np.uint64]
@@ -284,6 +284,10 @@ def encode(
     if ids is not None and len(ids) != len(df):
         raise PrivacyError(f"{len(ids)} ids for {len(df)} records")
     fields = normalise_fields(df, schema)
+    if schema.match_keys:  # hashed once for both the keys and the seeds
+        for f in fields:
+            if f.spec.is_keyed:
+                f.variant_hashes(key, VARIANTS_PER_KIND[f.spec.kind])
     seeds = record_seeds(fields, key)
     bits = _clk(fields, schema, key, seeds)
     keys = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -24,18 +24,25 @@ class NormalisedField:
     spec: FieldSpec
     codes: IntArray
     values: list[str]
+    _hashed: dict[tuple[bytes, int], tuple[Words, npt.NDArray[np.bool_]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def variant_hashes(self, key: LinkageKey, cap: int) -> tuple[Words, npt.NDArray[np.bool_]]:
         """Keyed hash of up to ``cap`` variants of each distinct value, and which exist.
 
         Slot 0 is the value itself; see :mod:`tessera.privacy.pprl._variants`.
         """
+        for (secret, done), (hashes, valid) in self._hashed.items():
+            if secret == key.secret and done >= cap:
+                return hashes[:, :cap], valid[:, :cap]
         column = self.spec.column
         blocks, valid = _variants.variant_blocks(
             self.spec.kind, self.values, cap, key.derive(f"long-value/{column}")
         )
         flat = blocks.reshape(-1, _variants.BLOCK)
         hashes = Prf(key.derive(f"value/{column}"))(flat).reshape(len(self.values), cap)
+        self._hashed[(key.secret, cap)] = (hashes, valid)
         return hashes, valid
 
 
@@ -57,11 +64,11 @@ def record_seeds(fields: list[NormalisedField], key: LinkageKey) -> Words:
     """
     prf = Prf(key.derive("seed"))
     seed = np.zeros(len(fields[0].codes), dtype=np.uint64)
-    for position, field in enumerate(fields):
-        hashes = field.variant_hashes(key, 1)[0][:, 0]
+    for position, column in enumerate(fields):
+        hashes = column.variant_hashes(key, 1)[0][:, 0]
         missing = np.uint64(position + 1)
         per_row = (
-            hashes[np.maximum(field.codes, 0)] if len(hashes) else np.zeros(len(seed), np.uint64)
+            hashes[np.maximum(column.codes, 0)] if len(hashes) else np.zeros(len(seed), np.uint64)
         )
-        seed = prf.combine(position, seed, np.where(field.codes >= 0, per_row, missing))
+        seed = prf.combine(position, seed, np.where(column.codes >= 0, per_row, missing))
     return seed

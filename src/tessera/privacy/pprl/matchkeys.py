@@ -28,7 +28,6 @@ from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from tessera.privacy.errors import PrivacyError
 from tessera.privacy.pprl._prf import Prf, Words
@@ -36,13 +35,13 @@ from tessera.privacy.pprl.fields import NormalisedField
 from tessera.privacy.pprl.keys import LinkageKey
 
 LAYOUT_VERSION = "mk1"
-VARIANTS_PER_KIND = {"name": 12, "text": 12, "phone": 10, "date": 5}
+VARIANTS_PER_KIND = {"name": 10, "text": 10, "phone": 10, "date": 5}
 # Variant slots of each kind grouped by how close an agreement through them is: within one
 # edit (or a day-month swap), or only partly (dates: year-month, year-day or month-day).
 ONE_EDIT, PARTIAL = "one edit", "partial"
 VARIANT_CLASSES: dict[str, tuple[tuple[str, int, int], ...]] = {
-    "name": ((ONE_EDIT, 0, 12),),
-    "text": ((ONE_EDIT, 0, 12),),
+    "name": ((ONE_EDIT, 0, 10),),
+    "text": ((ONE_EDIT, 0, 10),),
     "phone": ((ONE_EDIT, 0, 10),),
     "date": ((ONE_EDIT, 0, 2), (PARTIAL, 2, 5)),
 }
@@ -226,11 +225,28 @@ def _shared_within(
     if suspect.any():
         looked = made[suspect]
         mask = valid[suspect]
-        repeated = pd.Series(looked[mask]).duplicated(keep=False).to_numpy()
+        repeated = _repeated(looked[mask])
         verdict = np.zeros(looked.shape, dtype=bool)
         verdict[mask] = repeated
         shared[suspect] = verdict
     return shared[twins]
+
+
+def _repeated(values: Words) -> npt.NDArray[np.bool_]:
+    """Which values occur more than once (a sort, then a bitmap so few values are searched)."""
+    ordered = np.sort(values)
+    twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    out = np.zeros(len(values), dtype=bool)
+    if not len(twice):
+        return out
+    bits = max(len(values).bit_length() + 3, 10)
+    low = np.uint64((1 << bits) - 1)
+    marked = np.zeros(1 << bits, dtype=bool)
+    marked[(twice & low).astype(np.int64)] = True
+    maybe = np.flatnonzero(marked[(values & low).astype(np.int64)])
+    where = np.minimum(np.searchsorted(twice, values[maybe]), len(twice) - 1)
+    out[maybe] = twice[where] == values[maybe]
+    return out
 
 
 def _noisy_presence(
