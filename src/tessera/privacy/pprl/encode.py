@@ -150,27 +150,40 @@ class _FieldHasher:
         array = np.array(pairs, dtype=np.int64).reshape(-1, 2)
         return array[:, 0], array[:, 1], [t.encode() for t in ids]
 
-    def flat_positions(self) -> tuple[IntArray, IntArray]:
-        """Row and bit index of every bit the column sets (a pair may repeat)."""
-        codes, n_values = self.field.codes, len(self.field.values)
+    def value_runs(self) -> tuple[npt.NDArray[np.int16], IntArray]:
+        """Bit positions of each distinct value's tokens as one run, and the runs' offsets.
+
+        Value ``v`` sets ``positions[offsets[v]:offsets[v + 1]]`` (a position may repeat:
+        harmless); the last run, for missing values, is empty.
+        """
+        n_values = len(self.field.values)
         value_index, token_id, tokens = self.value_tokens()
         bpt = self.spec.bits_per_token
-        table = np.array([self._positions(t) for t in tokens], dtype=np.int64)
+        table = np.array([self._positions(t) for t in tokens], dtype=np.int16)
         table = table.reshape(len(tokens), bpt)
         if len(value_index) > 1 and (np.diff(value_index) < 0).any():
             order = np.argsort(value_index, kind="stable")
             value_index, token_id = value_index[order], token_id[order]
-        # The positions of each value's tokens form one run (a position may repeat: harmless).
-        positions = table[token_id].ravel()
         per_value = np.bincount(value_index, minlength=n_values + 1) * bpt
-        offsets = np.concatenate([[0], np.cumsum(per_value)])
-        row_lengths = np.where(codes >= 0, per_value[np.maximum(codes, 0)], 0)
-        total = int(row_lengths.sum())
-        rows = np.repeat(np.arange(len(codes)), row_lengths)
-        starts = np.repeat(
-            offsets[np.maximum(codes, 0)] - (np.cumsum(row_lengths) - row_lengths), row_lengths
-        )
-        return rows, positions[starts + np.arange(total)]
+        return table[token_id].ravel(), np.concatenate([[0], np.cumsum(per_value)])
+
+
+def _set_runs(
+    dense: npt.NDArray[np.bool_],
+    codes: IntArray,
+    positions: npt.NDArray[np.int16],
+    offsets: IntArray,
+) -> None:
+    """Set, in position-major ``dense`` (positions x records), each record's run of positions."""
+    records = dense.shape[1]
+    codes = np.where(codes >= 0, codes, len(offsets) - 2)
+    lengths = (offsets[codes + 1] - offsets[codes]).astype(np.int64)
+    total = int(lengths.sum())
+    rows = np.repeat(np.arange(records, dtype=np.int32), lengths)
+    ends = np.cumsum(lengths)
+    starts = np.repeat(offsets[codes] - (ends - lengths), lengths)
+    cols = positions[starts + np.arange(total)].astype(np.int32)
+    dense.reshape(-1)[cols * records + rows] = True
 
 
 @dataclass
@@ -193,73 +206,76 @@ class EncodedTable:
         return EncodedTable(self.ids[:n], self.bits[:n], keys)
 
 
-def _flip_positions(
-    seeds: Words, length: int, probability: float, key: LinkageKey
-) -> tuple[IntArray, IntArray]:
-    """(record, position) of each flipped bit: Bernoulli(``probability``) per bit per record.
+def _flip(dense: npt.NDArray[np.bool_], seeds: Words, probability: float, key: LinkageKey) -> None:
+    """Flip each bit of position-major ``dense`` with ``probability``, keyed by record seed.
 
     Gaps between flips are geometric; they are drawn from a keyed stream per record seed, four
     16-bit uniforms per PRF output, through a lookup table of the geometric quantiles.
     """
+    length, records = dense.shape
     uniform = (np.arange(1 << 16) + 0.5) / (1 << 16)
     gaps = (1 + np.floor(np.log(uniform) / math.log1p(-probability))).astype(np.int32)
     mean = length * probability
     per_round = 4 * math.ceil((mean + 6 * math.sqrt(mean) + 8) / 4)
     prf = Prf(key.derive("flip"))
-    rows_out, cols_out = [], []
-    chunk = max((1 << 16) // per_round, 1)
-    for first in range(0, len(seeds), chunk):
-        rows = np.arange(first, min(first + chunk, len(seeds)))
-        start = np.zeros(len(rows), dtype=np.int32)
-        counter = 0
-        while len(rows):
-            counters = np.arange(counter, counter + per_round // 4, dtype=np.uint64)
-            words = prf.combine(1, seeds[rows, None], counters[None, :])
-            draws = words.view(np.uint16).reshape(len(rows), per_round)
-            where = start[:, None] + np.cumsum(gaps[draws], axis=1, dtype=np.int32) - 1
-            hit = where < length
-            rows_out.append(np.repeat(rows, hit.sum(axis=1)))
-            cols_out.append(where[hit])
-            unfinished = where[:, -1] < length
-            start = where[unfinished, -1] + 1
-            rows = rows[unfinished]
-            counter += per_round // 4
-    return np.concatenate(rows_out), np.concatenate(cols_out).astype(np.int64)
+    flat = dense.reshape(-1)
+    rows = np.arange(records)
+    start = np.zeros(records, dtype=np.int32)
+    counter = 0
+    while len(rows):
+        counters = np.arange(counter, counter + per_round // 4, dtype=np.uint64)
+        words = prf.combine(1, seeds[rows, None], counters[None, :])
+        draws = words.view(np.uint16).reshape(len(rows), per_round)
+        where = start[:, None] + np.cumsum(gaps[draws], axis=1, dtype=np.int32) - 1
+        hit = where < length
+        index = where[hit] * records + np.repeat(rows, hit.sum(axis=1))
+        flat[index] = ~flat[index]
+        unfinished = where[:, -1] < length
+        start = where[unfinished, -1] + 1
+        rows = rows[unfinished]
+        counter += per_round // 4
+
+
+_CHUNK_RECORDS = 8192  # a chunk's bit matrices take a few MiB, reused chunk after chunk
 
 
 def _clk(fields: list[NormalisedField], schema: ClkSchema, key: LinkageKey, seeds: Words) -> Bits:
     n, length = len(seeds), schema.length
     folded = length >> schema.xor_folds
-    # Bits are laid out position-major (one row of n records per bit position) so that the
-    # keyed permutation below moves whole rows instead of gathering columns.
-    dense = np.zeros((length, n), dtype=bool)
-    flat = dense.reshape(-1)
-    for field in fields:
-        rows, cols = _FieldHasher(field, key, length).flat_positions()
-        flat[cols * n + rows] = True
-    for _ in range(schema.xor_folds):
-        half = dense.shape[0] // 2
-        dense = dense[:half] ^ dense[half:]
-    if schema.flip > 0:
-        rows, cols = _flip_positions(seeds, folded, schema.flip, key)
-        flipped = dense.reshape(-1)
-        index = cols * n + rows
-        flipped[index] = ~flipped[index]
+    runs = [_FieldHasher(field, key, length).value_runs() for field in fields]
     order = np.random.default_rng(np.frombuffer(key.derive("permutation"), dtype=np.uint32))
     if schema.balance:
         target = np.argsort(order.permutation(2 * folded))
-        out = np.empty((2 * folded, n), dtype=bool)
-        out[target[:folded]] = dense
-        out[target[folded:]] = ~dense
     else:
-        out = dense[order.permutation(folded)]
-    # Pack 8 position rows into one byte row (big-endian bit order, as np.packbits), then
-    # transpose the 8-times smaller byte matrix to one row per record.
-    octets = out.view(np.uint8).reshape(-1, 8, n)
-    packed_t = np.zeros((octets.shape[0], n), dtype=np.uint8)
-    for bit in range(8):
-        packed_t |= octets[:, bit, :] << np.uint8(7 - bit)
-    return np.ascontiguousarray(np.ascontiguousarray(packed_t.T).view(np.uint64))
+        permutation = order.permutation(folded)
+    out = np.empty((n, schema.output_bits // 64), dtype=np.uint64)
+    for first in range(0, n, _CHUNK_RECORDS):
+        part = slice(first, min(first + _CHUNK_RECORDS, n))
+        records = part.stop - part.start
+        # Bits are laid out position-major (one row of records per bit position) so that the
+        # keyed permutation below moves whole rows instead of gathering columns.
+        dense = np.zeros((length, records), dtype=bool)
+        for field, (positions, offsets) in zip(fields, runs, strict=True):
+            _set_runs(dense, field.codes[part], positions, offsets)
+        for _ in range(schema.xor_folds):
+            half = dense.shape[0] // 2
+            dense = dense[:half] ^ dense[half:]
+        if schema.flip > 0:
+            _flip(dense, seeds[part], schema.flip, key)
+        if schema.balance:
+            mixed = np.empty((2 * folded, records), dtype=bool)
+            mixed[target[:folded]] = dense
+            mixed[target[folded:]] = ~dense
+        else:
+            mixed = dense[permutation]
+        # Pack 8 position rows into one byte row (big-endian bit order, as np.packbits), then
+        # transpose the 8-times smaller byte matrix to one row per record.
+        octets = mixed.view(np.uint8).reshape(-1, 8, records)
+        packed_t = np.zeros((octets.shape[0], records), dtype=np.uint8)
+        for bit in range(8):
+            packed_t |= octets[:, bit, :] << np.uint8(7 - bit)
+        out[part] = np.ascontiguousarray(packed_t.T).view(np.uint64)
+    return out
 
 
 def encode(
