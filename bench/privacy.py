@@ -166,13 +166,13 @@ def bench_pprl_compare(rows: int = 10_000) -> dict[str, object]:
     a, b = generate_people(rows, overlap=0.5, typo_rate=0.3, seed=1)
     schema = default_schema(PEOPLE)  # type: ignore[arg-type]
     ea, eb = encode(a, schema, key, a["person"]), encode(b, schema, key, b["person"])
-    _all_pairs(ea.bits[:100], eb.bits[:100], 0.72)  # compile or load the numba cache
+    _all_pairs(ea.bits[:100], eb.bits[:100], 0.6)  # compile or load the numba cache
     pairs = rows * rows
     out: dict[str, object] = {"pairs": pairs, "load_before": os.getloadavg()[0]}
     for label, function in (("compiled", _all_pairs), ("numpy", _all_pairs_numpy)):
-        _, wall, cpu = _timed(function, ea.bits, eb.bits, 0.72)
+        _, wall, cpu = _timed(function, ea.bits, eb.bits, 0.6)
         out[label] = {"per_s_cpu": round(pairs / cpu), "per_s_wall": round(pairs / wall)}
-    _, wall, cpu = _timed(link, ea, eb, 0.72, blocking="none", method="dice")
+    _, wall, cpu = _timed(link, ea, eb, 0.6, blocking="none", method="dice")
     out["link_dice_end_to_end"] = {
         "per_s_cpu": round(pairs / cpu),
         "per_s_wall": round(pairs / wall),
@@ -200,7 +200,7 @@ def bench_pprl_quality(seeds: tuple[int, ...] = (2,)) -> dict[str, object]:
         keys, _, cpu = _timed(link, ea, eb)
         dice = {
             str(t): _quality(link(ea, eb, t, blocking="none", method="dice").pairs, 2500)
-            for t in (0.7, 0.72, 0.74, 0.76)
+            for t in (0.62, 0.64, 0.66, 0.68, 0.7)
         }
         out[f"typo_5k_seed{seed}"] = {
             "keys": {**_quality(keys.pairs, 2500), "link_cpu_s": round(cpu, 3)},

@@ -129,7 +129,7 @@ def _one_to_one(i: IntArray, j: IntArray, s: npt.NDArray[np.float64]) -> npt.NDA
 def link(
     a: EncodedTable,
     b: EncodedTable,
-    threshold: float = 0.72,
+    threshold: float = 0.6,
     *,
     one_to_one: bool = True,
     blocking: Literal["auto", "none", "lsh"] = "auto",

@@ -58,7 +58,7 @@ class ClkSchema:
     length: int = 512
     balance: bool = True
     xor_folds: int = 0
-    flip: float = 0.1
+    flip: float = 0.15
     match_keys: bool = True
     presence_noise: float = 0.05
     allow_few_fields: bool = field(default=False, compare=False)
