@@ -249,7 +249,7 @@ def encode(
     help="keys: match keys and Fellegi-Sunter weights; dice: CLK similarity; auto: keys if both files have them.",
 )
 @click.option("--match-probability", type=float, default=0.5, show_default=True, help="With keys.")
-@click.option("--threshold", type=float, default=0.6, show_default=True, help="Dice, with dice.")
+@click.option("--threshold", type=float, default=0.66, show_default=True, help="Dice, with dice.")
 @click.option("--blocking", type=click.Choice(["auto", "none", "lsh"]), default="auto")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @click.option("--clusters", type=click.Path(path_type=Path), help="Also write cluster ids here.")

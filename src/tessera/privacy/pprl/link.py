@@ -24,8 +24,8 @@ from tessera.privacy.pprl.encode import Bits, EncodedTable
 
 IntArray = npt.NDArray[np.int64]
 _BLOCK_ROWS = 128
-_LSH_TABLES = 48
-_LSH_BITS = 11
+_LSH_TABLES = 128
+_LSH_BITS = 12
 
 
 def _all_pairs(
@@ -113,23 +113,14 @@ class LinkResult:
 
 
 def _one_to_one(i: IntArray, j: IntArray, s: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
-    order = np.lexsort((j, i, -s))
-    used_a: set[int] = set()
-    used_b: set[int] = set()
-    keep = np.zeros(len(i), dtype=bool)
-    for k in order:
-        ai, bj = int(i[k]), int(j[k])
-        if ai not in used_a and bj not in used_b:
-            used_a.add(ai)
-            used_b.add(bj)
-            keep[k] = True
-    return keep
+    """Greedy one-to-one matching: best score first (ties by record), each record once."""
+    return _dice.greedy_one_to_one(np.lexsort((j, i, -s)).astype(np.int64), i, j)
 
 
 def link(
     a: EncodedTable,
     b: EncodedTable,
-    threshold: float = 0.6,
+    threshold: float = 0.66,
     *,
     one_to_one: bool = True,
     blocking: Literal["auto", "none", "lsh"] = "auto",
