@@ -12,7 +12,6 @@ import numpy.typing as npt
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 Words = npt.NDArray[np.uint64]
-LOW60 = np.uint64((1 << 60) - 1)
 _CHUNK_BLOCKS = 1 << 17  # 2 MiB of blocks per AES call: stays in cache, no fresh pages
 
 
@@ -34,16 +33,27 @@ class Prf:
         out: Words = np.frombuffer(self.blocks(blocks), dtype="<u8")[::2].astype(np.uint64)
         return out
 
-    def combine(self, tag: int, first: Words, second: Words) -> Words:
-        """PRF of (8-bit tag, 60 bits of ``first``, 60 bits of ``second``), elementwise.
+    def pair(self, first: Words, second: Words) -> Words:
+        """PRF of the 16-byte block (``first``, ``second``), elementwise.
 
-        ``first`` and ``second`` broadcast against each other.
+        ``first`` and ``second`` broadcast against each other. Large inputs are done in slices
+        of rows, so the blocks never take much memory at once. Callers use one key per purpose
+        (and per token type), so no tag is needed inside the block.
         """
         first, second = np.broadcast_arrays(
             np.asarray(first, np.uint64), np.asarray(second, np.uint64)
         )
-        words = np.empty((*first.shape, 2), dtype="<u8")
-        head = first & LOW60
-        words[..., 0] = (np.uint64(tag) << np.uint64(56)) | (head >> np.uint64(4))
-        words[..., 1] = ((head & np.uint64(0xF)) << np.uint64(60)) | (second & LOW60)
-        return self(words.view(np.uint8).reshape(-1, 16)).reshape(first.shape)
+        out: Words = np.empty(first.shape, dtype=np.uint64)
+        if first.size == 0:
+            return out
+        rows = first.reshape(first.shape[0], -1) if first.ndim else first.reshape(1, 1)
+        others = second.reshape(rows.shape)
+        result = out.reshape(rows.shape)
+        step = max(_CHUNK_BLOCKS // max(rows.shape[1], 1), 1)
+        for start in range(0, rows.shape[0], step):
+            part = slice(start, start + step)
+            words = np.empty((*rows[part].shape, 2), dtype="<u8")
+            words[..., 0] = rows[part]
+            words[..., 1] = others[part]
+            result[part] = self(words.view(np.uint8).reshape(-1, 16)).reshape(rows[part].shape)
+        return out

@@ -62,19 +62,18 @@ _DATE_TAGS = ("y", "m", "d", "ym", "md")
 
 def _vector_qgrams(texts: list[str], q: int, pad: bool) -> tuple[IntArray, IntArray] | None:
     """(value index, q-gram code) of every q-gram of ASCII ``texts``; None if one is not ASCII."""
-    raw = [f"_{t}_".encode() if pad and t else t.encode() for t in texts]
-    if any(len(r) != len(t) + (2 if pad and t else 0) for r, t in zip(raw, texts, strict=True)):
+    if not "".join(texts).isascii():
         return None
-    width = max((len(r) for r in raw), default=0)
-    if width < q:
+    padded = np.array([f"_{t}_" if pad and t else t for t in texts], dtype=bytes)
+    width = padded.dtype.itemsize
+    if width < q or not len(texts):
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    matrix = np.frombuffer(b"".join(r.ljust(width, b"\0") for r in raw), dtype=np.uint8)
-    matrix = matrix.reshape(len(raw), width).astype(np.int64)
+    matrix = padded.view(np.uint8).reshape(len(texts), width).astype(np.int64)
     grams = width - q + 1
-    code = np.zeros((len(raw), grams), dtype=np.int64)
+    code = np.zeros((len(texts), grams), dtype=np.int64)
     for i in range(q):
         code = (code << 8) | matrix[:, i : i + grams]
-    lengths = np.fromiter((len(r) for r in raw), dtype=np.int64, count=len(raw))
+    lengths = np.char.str_len(padded).astype(np.int64)
     valid = np.arange(grams)[None, :] < (lengths - q + 1)[:, None]
     value_index = np.nonzero(valid)[0]
     return value_index.astype(np.int64), code[valid]
@@ -224,7 +223,7 @@ def _flip(dense: npt.NDArray[np.bool_], seeds: Words, probability: float, key: L
     counter = 0
     while len(rows):
         counters = np.arange(counter, counter + per_round // 4, dtype=np.uint64)
-        words = prf.combine(1, seeds[rows, None], counters[None, :])
+        words = prf.pair(seeds[rows, None], counters[None, :])
         draws = words.view(np.uint16).reshape(len(rows), per_round)
         where = start[:, None] + np.cumsum(gaps[draws], axis=1, dtype=np.int32) - 1
         hit = where < length

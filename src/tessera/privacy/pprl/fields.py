@@ -62,7 +62,6 @@ def record_seeds(fields: list[NormalisedField], key: LinkageKey) -> Words:
     a record gets the same noise whichever row it is on, and different records get independent
     noise.
     """
-    prf = Prf(key.derive("seed"))
     seed = np.zeros(len(fields[0].codes), dtype=np.uint64)
     for position, column in enumerate(fields):
         hashes = column.variant_hashes(key, 1)[0][:, 0]
@@ -70,5 +69,6 @@ def record_seeds(fields: list[NormalisedField], key: LinkageKey) -> Words:
         per_row = (
             hashes[np.maximum(column.codes, 0)] if len(hashes) else np.zeros(len(seed), np.uint64)
         )
-        seed = prf.combine(position, seed, np.where(column.codes >= 0, per_row, missing))
+        link = Prf(key.derive(f"seed/{position}"))
+        seed = link.pair(seed, np.where(column.codes >= 0, per_row, missing))
     return seed

@@ -157,7 +157,6 @@ def match_keys(
     """Tokens of every record for the keyed identifiers ``fields``."""
     layout = KeyLayout(tuple(f.spec.kind for f in fields))
     variants = [f.variant_hashes(key, VARIANTS_PER_KIND[f.spec.kind]) for f in fields]
-    combine = Prf(key.derive("keys/combine"))
     n = len(seeds)
     # Equal records (equal seeds) are one record here: they share all tokens, as they should.
     _, first_rows, seed_index = np.unique(seeds, return_index=True, return_inverse=True)
@@ -165,6 +164,7 @@ def match_keys(
     tokens = np.zeros((n, layout.width), dtype=np.uint64)
     real = np.zeros((n, layout.width), dtype=bool)
     for tag, kt in enumerate(layout.types):
+        combine = Prf(key.derive(f"keys/type/{tag}"))
         present = np.logical_and.reduce([fields[side.field].codes >= 0 for side in kt.sides])
         rows = np.flatnonzero(present)
         parts = []
@@ -175,10 +175,10 @@ def match_keys(
             parts.append((hashes[codes, low:high], valid[codes, low:high]))
         if len(parts) == 1:
             ((hashes, valid),) = parts
-            made = combine.combine(tag, hashes, np.zeros(1, dtype=np.uint64))
+            made = combine.pair(hashes, np.zeros(1, dtype=np.uint64))
         else:
             (first, first_valid), (second, second_valid) = parts
-            made = combine.combine(tag, first[:, :, None], second[:, None, :])
+            made = combine.pair(first[:, :, None], second[:, None, :])
             made = made.reshape(len(rows), kt.slots)
             valid = (first_valid[:, :, None] & second_valid[:, None, :]).reshape(
                 len(rows), kt.slots
@@ -197,7 +197,7 @@ def match_keys(
         part = slice(start, start + step)
         fill = ~real[part]
         owners = np.broadcast_to(seeds[part, None], fill.shape)[fill]
-        tokens[part][fill] = dummy.combine(255, owners, np.broadcast_to(slots, fill.shape)[fill])
+        tokens[part][fill] = dummy.pair(owners, np.broadcast_to(slots, fill.shape)[fill])
     present = np.stack([f.codes >= 0 for f in fields], axis=1)
     return MatchKeys(layout, tokens, _noisy_presence(present, seeds, key, presence_noise))
 
@@ -254,8 +254,7 @@ def _noisy_presence(
 ) -> npt.NDArray[np.uint16]:
     """Presence bits; a present identifier is reported missing with probability ``noise``."""
     n, count = present.shape
-    draws = Prf(key.derive("keys/presence")).combine(
-        0,
+    draws = Prf(key.derive("keys/presence")).pair(
         np.broadcast_to(seeds[:, None], (n, count)),
         np.broadcast_to(np.arange(count, dtype=np.uint64)[None, :], (n, count)),
     )
