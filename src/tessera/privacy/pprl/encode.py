@@ -235,7 +235,7 @@ def _flip(dense: npt.NDArray[np.bool_], seeds: Words, probability: float, key: L
         counter += per_round // 4
 
 
-_CHUNK_RECORDS = 8192  # a chunk's bit matrices take a few MiB, reused chunk after chunk
+_CHUNK_RECORDS = 32768  # bit matrices of 16 and 32 MiB, reused chunk after chunk
 
 
 def _clk(fields: list[NormalisedField], schema: ClkSchema, key: LinkageKey, seeds: Words) -> Bits:
