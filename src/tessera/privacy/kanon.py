@@ -88,21 +88,18 @@ class _Search:
         self.limit = spec.max_suppression * float(comp.weights.sum())
         self.bottom = _lattice.Classes(np.arange(len(comp.weights)), comp.weights)
         self.cache: dict[tuple[int, ...], _lattice.Classes] = {}
-        self.cached_nodes = np.empty((0, len(columns)), dtype=np.int64)
         self.failing = np.empty((0, len(columns)), dtype=np.int64)
         self.evaluated = 0
         self.seen: set[tuple[int, ...]] = set()
 
     def _base(self, node: tuple[int, ...]) -> _lattice.Classes:
-        """The evaluated node with fewest classes that ``node`` generalises (any descendant)."""
-        below = np.flatnonzero((self.cached_nodes <= np.asarray(node)).all(axis=1))
-        bases = [self.bottom, *(self.cache[tuple(self.cached_nodes[i])] for i in below)]
+        bases = [self.bottom]
+        for j, level in enumerate(node):
+            if level > 0:
+                below = self.cache.get((*node[:j], level - 1, *node[j + 1 :]))
+                if below is not None:
+                    bases.append(below)
         return min(bases, key=lambda b: len(b.sizes))
-
-    def _remember(self, node: tuple[int, ...], classes: _lattice.Classes) -> None:
-        if len(classes.sizes) <= len(self.comp.weights) // 2:
-            self.cache[node] = classes
-            self.cached_nodes = np.vstack([self.cached_nodes, np.asarray(node)])
 
     def evaluate(self, node: tuple[int, ...]) -> float | None:
         """Information loss of ``node``, or None when it needs more than the allowed suppression."""
@@ -121,7 +118,8 @@ class _Search:
         else:
             _, classes = _lattice.roll_up(self.columns, comp, self._base(node), node)
             bad = classes.sizes < spec.k
-            self._remember(node, classes)
+            if len(classes.sizes) <= len(comp.weights) // 2:
+                self.cache[node] = classes
         if float(classes.sizes[bad].sum()) > self.limit:
             self.failing = np.vstack([self.failing, np.asarray(node)])
             return None
