@@ -161,35 +161,42 @@ def match_keys(
     # Equal records (equal seeds) are one record here: they share all tokens, as they should.
     _, first_rows, seed_index = np.unique(seeds, return_index=True, return_inverse=True)
     twin = first_rows[seed_index]  # the first row holding the same record
-    tokens = np.zeros((n, layout.width), dtype=np.uint64)
-    real = np.zeros((n, layout.width), dtype=bool)
+    # Every type is computed for every row (contiguous slices, no gathers per type); rows
+    # missing an identifier get no valid variant and so only dummies.
+    per_row = []
+    for f, (hashes, valid) in zip(fields, variants, strict=True):
+        codes = np.maximum(f.codes, 0)
+        if not len(hashes):
+            hashes, valid = (
+                np.zeros((1, valid.shape[1]), np.uint64),
+                np.zeros((1, valid.shape[1]), bool),
+            )
+        per_row.append((hashes[codes], valid[codes] & (f.codes >= 0)[:, None]))
+    tokens = np.empty((n, layout.width), dtype=np.uint64)
+    real = np.empty((n, layout.width), dtype=bool)
     for tag, kt in enumerate(layout.types):
         combine = Prf(key.derive(f"keys/type/{tag}"))
-        present = np.logical_and.reduce([fields[side.field].codes >= 0 for side in kt.sides])
-        rows = np.flatnonzero(present)
-        parts = []
-        for side in kt.sides:
-            low, high = side.variants
-            codes = fields[side.field].codes[rows]
-            hashes, valid = variants[side.field]
-            parts.append((hashes[codes, low:high], valid[codes, low:high]))
+        parts = [
+            (
+                per_row[side.field][0][:, slice(*side.variants)],
+                per_row[side.field][1][:, slice(*side.variants)],
+            )
+            for side in kt.sides
+        ]
         if len(parts) == 1:
             ((hashes, valid),) = parts
             made = combine.pair(hashes, np.zeros(1, dtype=np.uint64))
+            valid = valid.copy()
         else:
             (first, first_valid), (second, second_valid) = parts
-            made = combine.pair(first[:, :, None], second[:, None, :])
-            made = made.reshape(len(rows), kt.slots)
-            valid = (first_valid[:, :, None] & second_valid[:, None, :]).reshape(
-                len(rows), kt.slots
-            )
+            made = combine.pair(first[:, :, None], second[:, None, :]).reshape(n, kt.slots)
+            valid = (first_valid[:, :, None] & second_valid[:, None, :]).reshape(n, kt.slots)
         lead = kt.sides[0]
-        exact_codes = fields[lead.field].codes[rows] if lead.closeness == EXACT else None
-        twins = np.searchsorted(rows, twin[rows])
-        valid &= ~_shared_within(made, valid, exact_codes, twins)
+        exact_codes = fields[lead.field].codes if lead.closeness == EXACT else None
+        valid &= ~_shared_within(made, valid, exact_codes, twin)
         span = slice(kt.start, kt.start + kt.slots)
-        tokens[rows, span] = made
-        real[rows, span] = valid
+        tokens[:, span] = made
+        real[:, span] = valid
     dummy = Prf(key.derive("keys/dummy"))
     slots = np.arange(layout.width, dtype=np.uint64)
     step = max((1 << 17) // layout.width, 1)
@@ -219,8 +226,11 @@ def _shared_within(
     if exact_codes is None:
         suspect = first
     else:
-        counts = np.bincount(exact_codes[first], minlength=int(exact_codes.max(initial=-1)) + 1)
-        suspect = first & (counts[exact_codes] > 1)
+        held = exact_codes >= 0
+        counts = np.bincount(
+            exact_codes[first & held], minlength=max(int(exact_codes.max(initial=0)) + 1, 1)
+        )
+        suspect = first & held & (counts[np.maximum(exact_codes, 0)] > 1)
     shared = np.zeros(made.shape, dtype=bool)
     if suspect.any():
         looked = made[suspect]
