@@ -70,13 +70,7 @@ def test_encode_and_link_commands_produce_id_pairs(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "match keys" in result.output
-    assert list(pd.read_csv(tmp_path / "ea.csv").columns) == [
-        "id",
-        "clk",
-        "keys",
-        "present",
-        "layout",
-    ]
+    assert list(pd.read_csv(tmp_path / "ea.csv").columns) == ["id", "clk", "keys", "layout"]
     pairs = pd.read_csv(tmp_path / "pairs.csv")
     assert (pairs["a_id"] == pairs["b_id"]).mean() > 0.95
     dice = [str(tmp_path / "ea.csv"), str(tmp_path / "eb.csv"), "--method", "dice"]

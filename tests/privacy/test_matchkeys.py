@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 
 import jellyfish
 import numpy as np
@@ -26,7 +25,6 @@ from tessera.privacy.pprl.schema import default_schema
 KEY = LinkageKey(bytes(range(32)))
 PEOPLE = {"given_name": "name", "family_name": "name", "date_of_birth": "date", "phone": "phone"}
 SCHEMA = default_schema(PEOPLE)  # type: ignore[arg-type]
-EXACT_PRESENCE = replace(SCHEMA, presence_noise=0.0)
 
 
 def people(rows: list[tuple[str | None, ...]]) -> pd.DataFrame:
@@ -74,21 +72,42 @@ def test_a_record_gets_the_same_tokens_on_any_row(crowded: pd.DataFrame) -> None
     assert np.array_equal(forward.bits, backward.bits[::-1])  # the CLK's noise too
 
 
-def test_presence_is_never_reported_for_a_missing_identifier_and_hidden_at_the_set_rate() -> None:
-    a, _ = generate_people(20_000, overlap=0.5, typo_rate=0.0, seed=9)
-    keys = encode(a, SCHEMA, KEY).keys
-    assert keys is not None
-    reported = (keys.presence[:, None] >> np.arange(4)) & 1 == 1
-    present = a[list(PEOPLE)].notna().to_numpy()
-    assert not (reported & ~present).any()
-    hidden = (present & ~reported).sum() / present.sum()
-    # Binomial with p = 0.05 over ~76,000 identifiers: 5 standard deviations is 0.004.
-    assert abs(hidden - SCHEMA.presence_noise) < 0.004
+def test_presence_masks_look_random_within_a_table_and_cancel_between_sharers() -> None:
+    from tessera.privacy.pprl.matchkeys import MATCH_BITS, PRESENCE_BITS
+
+    a, b = generate_people(4000, overlap=0.5, typo_rate=0.0, seed=9)
+    ea, eb = encode(a, SCHEMA, KEY), encode(b, SCHEMA, KEY)
+    assert ea.keys is not None and eb.keys is not None
+    masks = ea.keys.tokens >> np.uint64(64 - PRESENCE_BITS)
+    # Most records have every identifier (mask 15), yet every byte value is about as frequent.
+    counts = np.bincount(masks.ravel().astype(np.int64), minlength=256)
+    assert counts.min() > 0.8 * counts.mean() and counts.max() < 1.2 * counts.mean()
+    # Tokens the tables share: the masks' XOR is the records' presence difference.
+    index = {int(t): r for r, row in enumerate(ea.keys.tokens & MATCH_BITS) for t in row}
+    held = {
+        "a": a[list(PEOPLE)].notna().to_numpy(),
+        "b": b[list(PEOPLE)].notna().to_numpy(),
+    }
+    checked = 0
+    for rb, row in enumerate(eb.keys.tokens):
+        for token in row.tolist():
+            ra = index.get(token & int(MATCH_BITS))
+            if ra is not None:
+                other = int(
+                    ea.keys.tokens[ra][
+                        list(ea.keys.tokens[ra] & MATCH_BITS).index(token & int(MATCH_BITS))
+                    ]
+                )
+                differ = (token ^ other) >> (64 - PRESENCE_BITS)
+                want = sum(1 << f for f in range(4) if held["a"][ra, f] != held["b"][rb, f])
+                assert differ == want
+                checked += 1
+    assert checked > 1000
 
 
 def levels_of(a_rows: list[tuple[str | None, ...]], b_rows: list[tuple[str | None, ...]]) -> dict:
     a, b = people(a_rows), people(b_rows)
-    ea, eb = encode(a, EXACT_PRESENCE, KEY), encode(b, EXACT_PRESENCE, KEY)
+    ea, eb = encode(a, SCHEMA, KEY), encode(b, SCHEMA, KEY)
     assert ea.keys is not None and eb.keys is not None
     found = scoring.candidates(ea.keys, eb.keys)
     return {
@@ -106,11 +125,16 @@ def test_levels_say_how_each_identifier_agrees() -> None:
         (("amina", "okafor", "1990-23-04", "+234 803 555 0101"), (e, e, f, e)),  # day-month
         (("amina", "okafor", "1990-04-29", "+234 803 555 0101"), (e, e, p, e)),  # day typo
         (("amina", "okafor", "1975-01-02", "+44 7700 900123"), (e, e, d, d)),
-        (("amina", "okafor", m, m), (e, e, scoring.MISSING, scoring.MISSING)),
+        (("amina", "okafor", m, m), (e, e, scoring.MISSING, scoring.MISSING)),  # one side
     ]
     for other, want in cases:
         found = levels_of([base], [other])
         assert found[(0, 0)] == want, other
+    # Missing on both sides: told apart from disagreeing by the shared "missing" tokens.
+    both = levels_of([("amina", "okafor", None, None)], [("amina", "okafr", None, None)])
+    assert both[(0, 0)] == (e, f, scoring.MISSING, scoring.MISSING)
+    differ = levels_of([("amina", "okafor", None, None)], [("amina", "okafor", "1975-01-02", None)])
+    assert differ[(0, 0)] == (e, e, scoring.MISSING, scoring.MISSING)
 
 
 def test_a_name_and_a_date_both_mistyped_still_meet() -> None:
@@ -199,19 +223,18 @@ def test_encoded_files_keep_the_keys_and_bad_ones_are_named() -> None:
     back = from_frame(frame)
     assert back.keys is not None and encoded.keys is not None
     assert np.array_equal(back.keys.tokens, encoded.keys.tokens)
-    assert np.array_equal(back.keys.presence, encoded.keys.presence)
     for column, value, message in [
         ("layout", "mk9:name,date", "unknown match-key layout"),
-        ("layout", "mk1:name,colour", "unknown identifier kinds"),
-        ("present", "x", "bit mask"),
+        ("layout", "mk2:name,colour", "unknown identifier kinds"),
         ("keys", "AAAAAAAAAAA=", "match keys per record"),
+        ("keys", "not base64!", "not base64"),
     ]:
         broken = frame.copy()
         broken[column] = value
         with pytest.raises(PrivacyError, match=message):
             from_frame(broken)
     with pytest.raises(PrivacyError, match="need all of"):
-        from_frame(frame.drop(columns=["present"]))
+        from_frame(frame.drop(columns=["layout"]))
 
 
 def test_tables_with_different_keys_are_refused() -> None:

@@ -10,8 +10,8 @@ each of which the attacker may simply try:
   position of each complement pair is the original is visible from column densities);
 * raw similarities, or the target's mapped onto the attacker's own distribution by quantiles
   (flipping shrinks every similarity; the mapping undoes the shrinkage);
-* any encoding matched only among plaintext records whose identifiers include those the
-  encoding's match keys report present (the reports never claim a missing identifier).
+* optionally, candidates restricted by a ``compatible`` mask (for encodings that would disclose
+  something per record, such as which identifiers it has; the default encoding does not).
 """
 
 from __future__ import annotations
@@ -94,14 +94,12 @@ def _match(
     return float(((guess == np.arange(len(guess))) & unique).mean())
 
 
-def compatible(
-    plain: pd.DataFrame, schema: ClkSchema, presence: npt.NDArray[np.uint16]
-) -> BoolMatrix:
-    """(encoding, plaintext record) pairs the reported presence bits do not rule out."""
+def presence_partition(plain: pd.DataFrame, schema: ClkSchema, held: BoolMatrix) -> BoolMatrix:
+    """(encoding, record) pairs with the same keyed identifiers present, for an attacker told
+    ``held`` (encodings x keyed identifiers); measures what presence bits would leak."""
     keyed = schema.keyed_fields
-    reported = (presence[:, None] >> np.arange(len(keyed), dtype=np.uint16)) & 1 == 1
-    held = np.stack([normalise_column(plain[f.column], f.kind)[0] >= 0 for f in keyed], axis=1)
-    out: BoolMatrix = ~(reported[:, None, :] & ~held[None, :, :]).any(axis=2)
+    truth = np.stack([normalise_column(plain[f.column], f.kind)[0] >= 0 for f in keyed], axis=1)
+    out: BoolMatrix = (held[:, None, :] == truth[None, :, :]).all(axis=2)
     return out
 
 
@@ -110,7 +108,7 @@ def graph_matching_report(
     bits: npt.NDArray[np.uint64],
     schema: ClkSchema,
     *,
-    presence: npt.NDArray[np.uint16] | None = None,
+    compatible: BoolMatrix | None = None,
     seed_key: LinkageKey | None = None,
     top: int = 10,
     bins: int = 14,
@@ -120,7 +118,7 @@ def graph_matching_report(
     ``bits[i]`` must be the encoding of ``plain.iloc[i]`` (only used to score the guesses).
     """
     key = seed_key or LinkageKey.generate()
-    allowed = None if presence is None else compatible(plain, schema, presence)
+    allowed = compatible
     target = unpack(bits)
     views = {"bits": target, "original half": original_half(target)}
     out: dict[str, float] = {}
@@ -141,13 +139,13 @@ def graph_matching_attack(
     bits: npt.NDArray[np.uint64],
     schema: ClkSchema,
     *,
-    presence: npt.NDArray[np.uint16] | None = None,
+    compatible: BoolMatrix | None = None,
     seed_key: LinkageKey | None = None,
     top: int = 10,
     bins: int = 14,
 ) -> float:
     """The best re-identification share over :func:`graph_matching_report`'s variants."""
     report = graph_matching_report(
-        plain, bits, schema, presence=presence, seed_key=seed_key, top=top, bins=bins
+        plain, bits, schema, compatible=compatible, seed_key=seed_key, top=top, bins=bins
     )
     return max(report.values())

@@ -2,7 +2,7 @@
 
 AES-128 under a key derived from the linkage secret maps each 16-byte block to a pseudo-random
 one. It is used for every keyed choice that must be the same for the same input and independent
-for different inputs: match-key tokens, dummies, bit flips and presence noise.
+for different inputs: match-key tokens and the masks on them, dummies, bit flips.
 """
 
 from __future__ import annotations
@@ -34,26 +34,35 @@ class Prf:
         return out
 
     def pair(self, first: Words, second: Words) -> Words:
-        """PRF of the 16-byte block (``first``, ``second``), elementwise.
+        """PRF of the 16-byte block (``first``, ``second``): its first 64 output bits.
 
-        ``first`` and ``second`` broadcast against each other. Large inputs are done in slices
-        of rows, so the blocks never take much memory at once. Callers use one key per purpose
+        ``first`` and ``second`` broadcast against each other. Callers use one key per purpose
         (and per token type), so no tag is needed inside the block.
+        """
+        return self.pair_halves(first, second)[0]
+
+    def pair_halves(self, first: Words, second: Words) -> tuple[Words, Words]:
+        """Both 64-bit halves of the output of :meth:`pair`'s blocks.
+
+        Large inputs are done in slices of rows, so the blocks never take much memory at once.
         """
         first, second = np.broadcast_arrays(
             np.asarray(first, np.uint64), np.asarray(second, np.uint64)
         )
-        out: Words = np.empty(first.shape, dtype=np.uint64)
+        low: Words = np.empty(first.shape, dtype=np.uint64)
+        high: Words = np.empty(first.shape, dtype=np.uint64)
         if first.size == 0:
-            return out
+            return low, high
         rows = first.reshape(first.shape[0], -1) if first.ndim else first.reshape(1, 1)
         others = second.reshape(rows.shape)
-        result = out.reshape(rows.shape)
+        low_rows, high_rows = low.reshape(rows.shape), high.reshape(rows.shape)
         step = max(_CHUNK_BLOCKS // max(rows.shape[1], 1), 1)
         for start in range(0, rows.shape[0], step):
             part = slice(start, start + step)
             words = np.empty((*rows[part].shape, 2), dtype="<u8")
             words[..., 0] = rows[part]
             words[..., 1] = others[part]
-            result[part] = self(words.view(np.uint8).reshape(-1, 16)).reshape(rows[part].shape)
-        return out
+            out = np.frombuffer(self.blocks(words.view(np.uint8).reshape(-1, 16)), dtype="<u8")
+            low_rows[part] = out[0::2].reshape(rows[part].shape)
+            high_rows[part] = out[1::2].reshape(rows[part].shape)
+        return low, high

@@ -201,7 +201,7 @@ class EncodedTable:
         """The first ``n`` records."""
         keys = self.keys
         if keys is not None:
-            keys = MatchKeys(keys.layout, keys.tokens[:n], keys.presence[:n])
+            keys = MatchKeys(keys.layout, keys.tokens[:n])
         return EncodedTable(self.ids[:n], self.bits[:n], keys)
 
 
@@ -308,7 +308,7 @@ def encode(
     keys = None
     if schema.match_keys:
         keyed = [f for f in fields if f.spec.is_keyed]
-        keys = match_keys(keyed, key, seeds, schema.presence_noise)
+        keys = match_keys(keyed, key, seeds)
     n = len(df)
     record_ids = np.arange(n).astype(object) if ids is None else ids.astype(str).to_numpy(object)
     return EncodedTable(record_ids, bits, keys)

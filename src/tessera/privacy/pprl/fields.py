@@ -58,7 +58,7 @@ def record_seeds(fields: list[NormalisedField], key: LinkageKey) -> Words:
     """A keyed 64-bit digest of each record's normalised identifiers.
 
     Equal records get equal seeds; the seed drives every pseudo-random choice made for a record
-    (bit flips, dummy tokens, presence noise), so re-encoding a table gives the same output,
+    (bit flips, dummy tokens), so re-encoding a table gives the same output,
     a record gets the same noise whichever row it is on, and different records get independent
     noise.
     """

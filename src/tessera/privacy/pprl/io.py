@@ -1,8 +1,7 @@
 """Encoded tables on disk: CSV or Parquet with an opaque id and the base64 CLK, as clkhash emits.
 
-With match keys three more columns follow: ``keys`` (base64 of the tokens, 8 bytes each),
-``present`` (the reported presence bits) and ``layout`` (which identifiers the keys cover, the
-same on every row).
+With match keys two more columns follow: ``keys`` (base64 of the tokens, 8 bytes each) and
+``layout`` (which identifiers the keys cover, the same on every row).
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ def to_frame(table: EncodedTable) -> pd.DataFrame:
     frame = pd.DataFrame({"id": table.ids, "clk": _b64(table.bits.view(np.uint8))})
     if table.keys is not None:
         frame["keys"] = _b64(table.keys.tokens.astype("<u8").view(np.uint8))
-        frame["present"] = table.keys.presence.astype(np.int64)
         frame["layout"] = table.keys.layout.describe()
     return frame
 
@@ -50,7 +48,7 @@ def _decode(column: pd.Series, name: str, source: str) -> np.ndarray:
 
 
 def _keys(frame: pd.DataFrame, source: str) -> MatchKeys | None:
-    wanted = {"keys", "present", "layout"}
+    wanted = {"keys", "layout"}
     found = wanted & set(frame.columns)
     if not found:
         return None
@@ -65,10 +63,7 @@ def _keys(frame: pd.DataFrame, source: str) -> MatchKeys | None:
         raise PrivacyError(
             f"{source}: {tokens.shape[1]} match keys per record, the layout needs {layout.width}"
         )
-    present = pd.to_numeric(frame["present"], errors="coerce")
-    if present.isna().any() or not present.between(0, (1 << len(layout.kinds)) - 1).all():
-        raise PrivacyError(f"{source}: 'present' must be an integer bit mask per record")
-    return MatchKeys(layout, np.ascontiguousarray(tokens), present.to_numpy(np.uint16))
+    return MatchKeys(layout, np.ascontiguousarray(tokens))
 
 
 def from_frame(frame: pd.DataFrame, source: str = "input") -> EncodedTable:

@@ -1,11 +1,12 @@
 """Match keys: keyed tokens for "these two identifiers agree", unique within each table.
 
-For every pair of keyed identifiers (i, j) a record emits one token per one-edit variant of j
-combined with the exact value of i, and the other way round; for a name and a date, one token
-per pair of their variants; and one token per identifier alone. Two records share a token of
-type (i exact, j variant) when i is equal and j is within one edit (or, for dates, swapped or
-equal in two of year, month and day), so the linker learns per identifier whether it agrees
-exactly, within one edit, partly, or not at all (the second-stage comparison of
+For every ordered pair of keyed identifiers (i, j) a record emits one token per one-edit variant
+of j combined with the exact value of i, and one token saying "i is this value and j is
+missing"; for a name and a date, one token per pair of their variants; and one token per
+identifier alone. Two records share a token of type (i exact, j variant) when i is equal and j
+is within one edit (or, for dates, swapped or equal in two of year, month and day), so the linker
+learns per identifier whether it agrees exactly, within one edit, partly, or not at all, and
+whether it is missing on both sides (the second-stage comparison of
 :mod:`tessera.privacy.pprl.scoring`).
 
 What makes this safe to hand to a linker:
@@ -17,8 +18,11 @@ What makes this safe to hand to a linker:
 * Withdrawn tokens, variants a short value does not have, and the tokens of a missing identifier
   are replaced by dummies derived from the record's content, so every record emits the same
   number of tokens and re-encoding the same table gives the same output.
-* Which identifiers are present is reported with one-sided noise: a present identifier is
-  reported missing with probability ``presence_noise``; a missing one is never reported present.
+* A token is 56 bits to match on and 8 bits of the record's presence mask (which identifiers it
+  has) XORed with 8 more output bits of the same PRF call, which are never published. Within a
+  table those 8 bits look random; two records that share the token share the pad, so the linker
+  learns for which identifiers their presence *differs* (needed to tell "disagrees" from "missing
+  on one side"), and nothing about a record on its own.
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ from tessera.privacy.pprl._prf import Prf, Words
 from tessera.privacy.pprl.fields import NormalisedField
 from tessera.privacy.pprl.keys import LinkageKey
 
-LAYOUT_VERSION = "mk1"
+LAYOUT_VERSION = "mk2"
+PRESENCE_BITS = 8
+MATCH_BITS = np.uint64((1 << (64 - PRESENCE_BITS)) - 1)  # the part of a token compared
 VARIANTS_PER_KIND = {"name": 10, "text": 10, "phone": 10, "date": 5}
 # Variant slots of each kind grouped by how close an agreement through them is: within one
 # edit (or a day-month swap), or only partly (dates: year-month, year-day or month-day).
-ONE_EDIT, PARTIAL = "one edit", "partial"
+ONE_EDIT, PARTIAL, MISSING = "one edit", "partial", "missing"
 VARIANT_CLASSES: dict[str, tuple[tuple[str, int, int], ...]] = {
     "name": ((ONE_EDIT, 0, 10),),
     "text": ((ONE_EDIT, 0, 10),),
@@ -80,6 +86,10 @@ def _exact(field: int) -> Side:
     return Side(field, (0, 1), EXACT)
 
 
+def _missing(field: int) -> Side:
+    return Side(field, (0, 1), MISSING)
+
+
 def _fuzzy(field: int, kind: str) -> list[Side]:
     return [Side(field, (low, high), c) for c, low, high in VARIANT_CLASSES[kind]]
 
@@ -89,8 +99,9 @@ class KeyLayout:
     """Which keyed identifiers (by kind) a table's tokens cover, and where each type sits.
 
     Types: for every ordered pair of identifiers, the first exact and the second through
-    each class of its variants; for a name and a date, both through their variants (two
-    identifiers each mistyped once); and every identifier alone, exact.
+    each class of its variants, and the first exact with the second missing; for a name and a
+    date, both through their variants (two identifiers each mistyped once); and every
+    identifier alone, exact.
     """
 
     kinds: tuple[str, ...]
@@ -101,8 +112,8 @@ class KeyLayout:
             raise PrivacyError(f"match keys: unknown identifier kinds {unknown}")
         if len(self.kinds) < 2:
             raise PrivacyError("match keys need at least two keyed identifiers")
-        if len(self.kinds) > 16:
-            raise PrivacyError("match keys support at most 16 keyed identifiers")
+        if len(self.kinds) > PRESENCE_BITS:
+            raise PrivacyError(f"match keys support at most {PRESENCE_BITS} keyed identifiers")
 
     @cached_property
     def types(self) -> tuple[KeyType, ...]:
@@ -112,6 +123,7 @@ class KeyLayout:
             for j in range(i + 1, count):
                 for first, second in ((i, j), (j, i)):
                     combos += [(_exact(first), side) for side in _fuzzy(second, kinds[second])]
+                    combos.append((_exact(first), _missing(second)))
                 if {kinds[i], kinds[j]} == {"name", "date"}:
                     name, date = (i, j) if kinds[i] == "name" else (j, i)
                     combos += [(_fuzzy(name, "name")[0], side) for side in _fuzzy(date, "date")[:1]]
@@ -144,56 +156,50 @@ class KeyLayout:
 
 @dataclass
 class MatchKeys:
-    """Tokens (one row per record, ``layout.width`` columns) and reported presence bits."""
+    """Tokens, one row per record and ``layout.width`` columns."""
 
     layout: KeyLayout
     tokens: Words
-    presence: npt.NDArray[np.uint16]
 
 
-def match_keys(
-    fields: list[NormalisedField], key: LinkageKey, seeds: Words, presence_noise: float
-) -> MatchKeys:
+def match_keys(fields: list[NormalisedField], key: LinkageKey, seeds: Words) -> MatchKeys:
     """Tokens of every record for the keyed identifiers ``fields``."""
     layout = KeyLayout(tuple(f.spec.kind for f in fields))
-    variants = [f.variant_hashes(key, VARIANTS_PER_KIND[f.spec.kind]) for f in fields]
     n = len(seeds)
     # Equal records (equal seeds) are one record here: they share all tokens, as they should.
     _, first_rows, seed_index = np.unique(seeds, return_index=True, return_inverse=True)
     twin = first_rows[seed_index]  # the first row holding the same record
-    # Every type is computed for every row (contiguous slices, no gathers per type); rows
-    # missing an identifier get no valid variant and so only dummies.
-    per_row = []
-    for f, (hashes, valid) in zip(fields, variants, strict=True):
-        codes = np.maximum(f.codes, 0)
-        if not len(hashes):
-            hashes, valid = (
-                np.zeros((1, valid.shape[1]), np.uint64),
-                np.zeros((1, valid.shape[1]), bool),
-            )
-        per_row.append((hashes[codes], valid[codes] & (f.codes >= 0)[:, None]))
+    per_row = [_variants_per_row(f, key) for f in fields]
+    held = np.stack([f.codes >= 0 for f in fields], axis=1)
+    presence = (held.astype(np.uint64) << np.arange(len(fields), dtype=np.uint64)).sum(axis=1)
     tokens = np.empty((n, layout.width), dtype=np.uint64)
     real = np.empty((n, layout.width), dtype=bool)
     for tag, kt in enumerate(layout.types):
-        combine = Prf(key.derive(f"keys/type/{tag}"))
         parts = [
             (
                 per_row[side.field][0][:, slice(*side.variants)],
                 per_row[side.field][1][:, slice(*side.variants)],
             )
+            if side.closeness != MISSING
+            else (
+                np.full((n, 1), _missing_value(key, side.field)),
+                ~held[:, side.field : side.field + 1],
+            )
             for side in kt.sides
         ]
         if len(parts) == 1:
-            ((hashes, valid),) = parts
-            made = combine.pair(hashes, np.zeros(1, dtype=np.uint64))
-            valid = valid.copy()
-        else:
-            (first, first_valid), (second, second_valid) = parts
-            made = combine.pair(first[:, :, None], second[:, None, :]).reshape(n, kt.slots)
-            valid = (first_valid[:, :, None] & second_valid[:, None, :]).reshape(n, kt.slots)
+            parts.append((np.zeros((n, 1), dtype=np.uint64), np.ones((n, 1), dtype=bool)))
+        (first, first_valid), (second, second_valid) = parts
+        low, high = Prf(key.derive(f"keys/type/{tag}")).pair_halves(
+            first[:, :, None], second[:, None, :]
+        )
+        # 56 bits to match on; 8 bits of presence under a pad only token-sharers know.
+        pad = (high.reshape(n, kt.slots) ^ presence[:, None]) << np.uint64(64 - PRESENCE_BITS)
+        made = (low.reshape(n, kt.slots) & MATCH_BITS) | pad
+        valid = (first_valid[:, :, None] & second_valid[:, None, :]).reshape(n, kt.slots)
         lead = kt.sides[0]
         exact_codes = fields[lead.field].codes if lead.closeness == EXACT else None
-        valid &= ~_shared_within(made, valid, exact_codes, twin)
+        valid &= ~_shared_within(made & MATCH_BITS, valid, exact_codes, twin)
         span = slice(kt.start, kt.start + kt.slots)
         tokens[:, span] = made
         real[:, span] = valid
@@ -205,8 +211,25 @@ def match_keys(
         fill = ~real[part]
         owners = np.broadcast_to(seeds[part, None], fill.shape)[fill]
         tokens[part][fill] = dummy.pair(owners, np.broadcast_to(slots, fill.shape)[fill])
-    present = np.stack([f.codes >= 0 for f in fields], axis=1)
-    return MatchKeys(layout, tokens, _noisy_presence(present, seeds, key, presence_noise))
+    return MatchKeys(layout, tokens)
+
+
+def _variants_per_row(
+    field: NormalisedField, key: LinkageKey
+) -> tuple[Words, npt.NDArray[np.bool_]]:
+    """Each row's variant hashes (rows missing the identifier have none valid)."""
+    hashes, valid = field.variant_hashes(key, VARIANTS_PER_KIND[field.spec.kind])
+    if not len(hashes):
+        hashes = np.zeros((1, valid.shape[1]), np.uint64)
+        valid = np.zeros((1, valid.shape[1]), bool)
+    codes = np.maximum(field.codes, 0)
+    return hashes[codes], valid[codes] & (field.codes >= 0)[:, None]
+
+
+def _missing_value(key: LinkageKey, field: int) -> np.uint64:
+    """The hash standing for "this identifier is missing" (one per identifier and secret)."""
+    zero = np.zeros(1, np.uint64)
+    return np.uint64(Prf(key.derive(f"keys/missing/{field}")).pair(zero, zero)[0])
 
 
 def _shared_within(
@@ -256,20 +279,4 @@ def _repeated(values: Words) -> npt.NDArray[np.bool_]:
     maybe = np.flatnonzero(marked[(values & low).astype(np.int64)])
     where = np.minimum(np.searchsorted(twice, values[maybe]), len(twice) - 1)
     out[maybe] = twice[where] == values[maybe]
-    return out
-
-
-def _noisy_presence(
-    present: npt.NDArray[np.bool_], seeds: Words, key: LinkageKey, noise: float
-) -> npt.NDArray[np.uint16]:
-    """Presence bits; a present identifier is reported missing with probability ``noise``."""
-    n, count = present.shape
-    draws = Prf(key.derive("keys/presence")).pair(
-        np.broadcast_to(seeds[:, None], (n, count)),
-        np.broadcast_to(np.arange(count, dtype=np.uint64)[None, :], (n, count)),
-    )
-    hidden = draws < np.uint64(int(noise * 2.0**64))
-    reported = present & ~hidden
-    bits = (reported.astype(np.uint16) << np.arange(count, dtype=np.uint16)[None, :]).sum(axis=1)
-    out: npt.NDArray[np.uint16] = bits.astype(np.uint16)
     return out

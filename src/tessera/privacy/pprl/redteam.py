@@ -20,8 +20,10 @@ plaintext record as its unique best guess.
   plaintext records by nearest fingerprint. Every variant in
   :mod:`tessera.privacy.pprl._graph_attack` is tried and the best one counts.
 
-Match keys are not attacked here: within one table no token repeats (tested directly), so they
-offer neither frequencies nor a graph. Their presence bits are, and the graph attack uses them.
+Match keys are not attacked here: within one table no token repeats and the presence masks on
+them look random (both tested directly), so they offer neither frequencies nor a graph.
+``presence_partition`` measures what telling the attacker each record's identifiers would add
+(a design the keys replaced: see docs/decisions/0102).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tessera.privacy.pprl._graph_attack import (
     graph_matching_attack,
     graph_matching_report,
     original_half,
+    presence_partition,
     unpack,
 )
 from tessera.privacy.pprl.encode import TOKENISERS
@@ -47,6 +50,7 @@ __all__ = [
     "graph_matching_report",
     "pattern_mining_attack",
     "pattern_mining_report",
+    "presence_partition",
     "record_tokens",
 ]
 

@@ -50,8 +50,7 @@ class ClkSchema:
         flip: probability with which each bit is flipped (BLIP, keyed randomised response)
             before balancing; it blurs the similarity graph that graph-matching attacks use.
         match_keys: also emit match keys (:mod:`tessera.privacy.pprl.matchkeys`), which the
-            linker compares identifier by identifier (needs two keyed identifiers).
-        presence_noise: probability with which a present keyed identifier is reported missing.
+            linker compares identifier by identifier (needs two to eight keyed identifiers).
     """
 
     fields: Sequence[FieldSpec]
@@ -60,7 +59,6 @@ class ClkSchema:
     xor_folds: int = 0
     flip: float = 0.15
     match_keys: bool = True
-    presence_noise: float = 0.05
     allow_few_fields: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -74,8 +72,6 @@ class ClkSchema:
             raise PrivacyError("flip must be in [0, 0.5)")
         if self.length >> self.xor_folds < 64:
             raise PrivacyError("too many xor folds for this length")
-        if not 0 <= self.presence_noise < 0.5:
-            raise PrivacyError("presence_noise must be in [0, 0.5)")
         columns = [f.column for f in self.fields]
         if len(set(columns)) != len(columns):
             raise PrivacyError(f"a column is listed twice in {columns}")

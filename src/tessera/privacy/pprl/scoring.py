@@ -1,8 +1,10 @@
 """Second-stage linkage on match keys: identifier-level agreement and Fellegi-Sunter weights.
 
 Candidate pairs are the pairs of records that share at least one match-key token. For each
-keyed identifier a pair then has one level: the identifier agrees exactly, agrees within one
-edit, disagrees (both records report it present) or is missing on one side. The weights of the
+keyed identifier a pair then has one level: the identifier agrees exactly, within one edit or
+partly; it is missing on one side, or on both (a shared "missing" token says so); or it
+disagrees (their presence masks agree on it and nothing else was shared: present on both, or
+missing on both where no token could tell). The weights of the
 levels are estimated without labels by expectation-maximisation on the candidate pairs (the
 Fellegi-Sunter model, identifiers conditionally independent given match status), and the
 posterior probability of a match is what the threshold applies to: 0.5 by default, i.e. the
@@ -19,7 +21,8 @@ import pandas as pd
 
 from tessera.privacy.errors import PrivacyError
 from tessera.privacy.pprl.matchkeys import EXACT as EXACT_MATCH
-from tessera.privacy.pprl.matchkeys import ONE_EDIT, MatchKeys
+from tessera.privacy.pprl.matchkeys import MATCH_BITS, ONE_EDIT, PRESENCE_BITS, MatchKeys
+from tessera.privacy.pprl.matchkeys import MISSING as MISSING_BOTH
 from tessera.privacy.pprl.matchkeys import PARTIAL as PARTIAL_MATCH
 
 IntArray = npt.NDArray[np.int64]
@@ -39,23 +42,28 @@ class Candidates:
     levels: npt.NDArray[np.int8]  # pairs x identifiers
 
 
-def _shared_tokens(a: MatchKeys, b: MatchKeys) -> tuple[IntArray, IntArray, IntArray]:
-    """(row in A, row in B, slot) of every token the two tables share."""
+def _shared_tokens(
+    a: MatchKeys, b: MatchKeys
+) -> tuple[IntArray, IntArray, IntArray, npt.NDArray[np.uint64]]:
+    """(row in A, row in B, slot, presence difference) of every token the two tables share."""
     width = a.layout.width
     flat_a, flat_b = a.tokens.reshape(-1), b.tokens.reshape(-1)
+    match_a, match_b = flat_a & MATCH_BITS, flat_b & MATCH_BITS
     # Almost no token is shared: a bitmap of low bits keeps the hash join small.
     mask = np.uint64((1 << _PREFILTER_BITS) - 1)
     seen_b = np.zeros(1 << _PREFILTER_BITS, dtype=bool)
-    seen_b[(flat_b & mask).astype(np.int64)] = True
-    maybe_a = np.flatnonzero(seen_b[(flat_a & mask).astype(np.int64)])
+    seen_b[(match_b & mask).astype(np.int64)] = True
+    maybe_a = np.flatnonzero(seen_b[(match_a & mask).astype(np.int64)])
     seen_a = np.zeros(1 << _PREFILTER_BITS, dtype=bool)
-    seen_a[(flat_a[maybe_a] & mask).astype(np.int64)] = True
-    maybe_b = np.flatnonzero(seen_a[(flat_b & mask).astype(np.int64)])
-    joined = pd.DataFrame({"token": flat_a[maybe_a], "fa": maybe_a}).merge(
-        pd.DataFrame({"token": flat_b[maybe_b], "fb": maybe_b}), on="token"
+    seen_a[(match_a[maybe_a] & mask).astype(np.int64)] = True
+    maybe_b = np.flatnonzero(seen_a[(match_b & mask).astype(np.int64)])
+    joined = pd.DataFrame({"token": match_a[maybe_a], "fa": maybe_a}).merge(
+        pd.DataFrame({"token": match_b[maybe_b], "fb": maybe_b}), on="token"
     )
     fa, fb = joined["fa"].to_numpy(np.int64), joined["fb"].to_numpy(np.int64)
-    return fa // width, fb // width, fa % width
+    # Both halves carry a presence mask under the same pad: the pads cancel.
+    differ = (flat_a[fa] ^ flat_b[fb]) >> np.uint64(64 - PRESENCE_BITS)
+    return fa // width, fb // width, fa % width, differ
 
 
 def candidates(a: MatchKeys, b: MatchKeys) -> Candidates:
@@ -66,10 +74,15 @@ def candidates(a: MatchKeys, b: MatchKeys) -> Candidates:
             f"{b.layout.describe()}): encode both with the same schema"
         )
     layout = a.layout
-    rows_a, rows_b, slots = _shared_tokens(a, b)
+    rows_a, rows_b, slots, differ = _shared_tokens(a, b)
     fields = len(layout.kinds)
-    level_of = {EXACT_MATCH: EXACT, ONE_EDIT: FUZZY, PARTIAL_MATCH: PARTIAL}
-    slot_field = np.full((layout.width, 2), -1, dtype=np.int64)
+    level_of = {
+        EXACT_MATCH: EXACT,
+        ONE_EDIT: FUZZY,
+        PARTIAL_MATCH: PARTIAL,
+        MISSING_BOTH: MISSING,
+    }
+    slot_field = np.full((layout.width, 2), fields, dtype=np.int64)  # ``fields``: no field
     slot_level = np.zeros((layout.width, 2), dtype=np.int8)
     for kt in layout.types:
         span = slice(kt.start, kt.start + kt.slots)
@@ -77,15 +90,16 @@ def candidates(a: MatchKeys, b: MatchKeys) -> Candidates:
             slot_field[span, position] = side.field
             slot_level[span, position] = level_of[side.closeness]
     pair, first = np.unique(rows_a * len(b.tokens) + rows_b, return_inverse=True)
-    agree = np.zeros((len(pair), fields + 1), dtype=np.int8)  # last column: no field
+    agree = np.zeros((len(pair), fields + 1), dtype=np.int8)
     # The closest agreement seen for a field wins (exact anywhere beats within one edit).
     for position in range(2):
         np.maximum.at(agree, (first, slot_field[slots, position]), slot_level[slots, position])
     agree = agree[:, :fields]
+    pair_differ = np.zeros(len(pair), dtype=np.uint64)
+    pair_differ[first] = differ
+    one_side = (pair_differ[:, None] >> np.arange(fields, dtype=np.uint64)) & np.uint64(1) == 1
     i, j = pair // len(b.tokens), pair % len(b.tokens)
-    bit = (1 << np.arange(fields)).astype(np.uint16)
-    reported = ((a.presence[i, None] & bit) > 0) & ((b.presence[j, None] & bit) > 0)
-    levels = np.where(agree > 0, agree, np.where(reported, DISAGREE, MISSING)).astype(np.int8)
+    levels = np.where(agree > 0, agree, np.where(one_side, MISSING, DISAGREE)).astype(np.int8)
     return Candidates(i.astype(np.int64), j.astype(np.int64), levels)
 
 
