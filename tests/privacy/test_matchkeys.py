@@ -254,3 +254,18 @@ def test_layout_lists_each_type_once_and_fits_its_width() -> None:
             slots[s] += 1
     assert set(slots.values()) == {1} and len(slots) == layout.width
     assert KeyLayout.parse(layout.describe()) == layout
+
+
+def test_schemas_the_keys_cannot_serve_are_refused_with_the_reason() -> None:
+    from tessera.privacy.pprl.schema import ClkSchema, FieldSpec
+
+    with pytest.raises(PrivacyError, match="at least two keyed identifiers"):
+        ClkSchema([FieldSpec("a", "name"), FieldSpec("b", "text"), FieldSpec("c", "text")])
+    nine = [FieldSpec(f"n{i}", "name") for i in range(9)]
+    frame = pd.DataFrame({f"n{i}": ["x"] for i in range(9)})
+    with pytest.raises(PrivacyError, match="at most 8 keyed identifiers"):
+        encode(frame, ClkSchema(nine), KEY)
+    with pytest.raises(PrivacyError, match="listed twice"):
+        ClkSchema([FieldSpec("a", "name"), FieldSpec("a", "date"), FieldSpec("b", "phone")])
+    with pytest.raises(PrivacyError, match="3 ids for 2 records"):
+        encode(people([("a", "b", None, None)] * 2), SCHEMA, KEY, pd.Series(["1", "2", "3"]))
