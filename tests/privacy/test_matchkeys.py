@@ -269,3 +269,15 @@ def test_schemas_the_keys_cannot_serve_are_refused_with_the_reason() -> None:
         ClkSchema([FieldSpec("a", "name"), FieldSpec("a", "date"), FieldSpec("b", "phone")])
     with pytest.raises(PrivacyError, match="3 ids for 2 records"):
         encode(people([("a", "b", None, None)] * 2), SCHEMA, KEY, pd.Series(["1", "2", "3"]))
+
+
+def test_with_one_candidate_a_typo_links_and_a_coincidence_does_not() -> None:
+    amina = [("amina", "okafor", "1990-04-23", "+234 803 555 0101")]
+    cases = {
+        ("amina", "okafr", "1990-04-23", None): 1,  # the same woman, one typo, no phone
+        ("amina", "bello", "1990-04-30", "+44 7700 900123"): 0,  # same name, same month
+    }
+    for other, pairs in cases.items():
+        result = link(encode(people(amina), SCHEMA, KEY), encode(people([other]), SCHEMA, KEY))
+        assert result.comparisons == 1  # they share a token
+        assert len(result.pairs) == pairs, other

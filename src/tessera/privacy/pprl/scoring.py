@@ -30,7 +30,10 @@ FloatArray = npt.NDArray[np.float64]
 DISAGREE, MISSING, PARTIAL, FUZZY, EXACT = 0, 1, 2, 3, 4
 LEVELS = ("disagree", "missing", "partly", "within one edit", "exact")
 _PREFILTER_BITS = 25
-_SMOOTHING = 0.5
+# Prior pseudo-counts per identifier and class, shaped like the starting m and u: with thousands
+# of candidate pairs they do not matter; with a handful they keep one weak agreement from being
+# called a match because EM has nothing to contrast it with.
+_PRIOR_STRENGTH = 10.0
 
 
 @dataclass
@@ -145,6 +148,7 @@ def fit(
     onehot = np.zeros((pairs, fields, len(LEVELS)))
     np.put_along_axis(onehot, levels[:, :, None].astype(np.int64), 1.0, axis=2)
     m, u = _initial(fields)
+    prior_m, prior_u = m.copy(), u.copy()
     share = 0.5
     done = 0
     while done < iterations:
@@ -152,9 +156,9 @@ def fit(
         log_m = (onehot * np.log(m)[None]).sum(axis=(1, 2)) + np.log(share)
         log_u = (onehot * np.log(u)[None]).sum(axis=(1, 2)) + np.log(1 - share)
         posterior = 1.0 / (1.0 + np.exp(np.clip(log_u - log_m, -700, 700)))
-        new_share = float(np.clip(posterior.mean(), 1e-6, 1 - 1e-6))
-        counts_m = np.einsum("p,pfl->fl", posterior, onehot) + _SMOOTHING
-        counts_u = np.einsum("p,pfl->fl", 1 - posterior, onehot) + _SMOOTHING
+        new_share = float((posterior.sum() + 1.0) / (pairs + 2.0))
+        counts_m = np.einsum("p,pfl->fl", posterior, onehot) + _PRIOR_STRENGTH * prior_m
+        counts_u = np.einsum("p,pfl->fl", 1 - posterior, onehot) + _PRIOR_STRENGTH * prior_u
         new_m = counts_m / counts_m.sum(axis=1, keepdims=True)
         new_u = counts_u / counts_u.sum(axis=1, keepdims=True)
         change = max(abs(new_share - share), float(np.abs(new_m - m).max()))
