@@ -175,34 +175,18 @@ def match_keys(fields: list[NormalisedField], key: LinkageKey, seeds: Words) -> 
     tokens = np.empty((n, layout.width), dtype=np.uint64)
     real = np.empty((n, layout.width), dtype=bool)
     for tag, kt in enumerate(layout.types):
-        parts = [
-            (
-                per_row[side.field][0][:, slice(*side.variants)],
-                per_row[side.field][1][:, slice(*side.variants)],
-            )
-            if side.closeness != MISSING
-            else (
-                np.full((n, 1), _missing_value(key, side.field)),
-                ~held[:, side.field : side.field + 1],
-            )
-            for side in kt.sides
-        ]
-        if len(parts) == 1:
-            parts.append((np.zeros((n, 1), dtype=np.uint64), np.ones((n, 1), dtype=bool)))
-        (first, first_valid), (second, second_valid) = parts
-        low, high = Prf(key.derive(f"keys/type/{tag}")).pair_halves(
-            first[:, :, None], second[:, None, :]
-        )
-        # 56 bits to match on; 8 bits of presence under a pad only token-sharers know.
-        pad = (high.reshape(n, kt.slots) ^ presence[:, None]) << np.uint64(64 - PRESENCE_BITS)
-        made = (low.reshape(n, kt.slots) & MATCH_BITS) | pad
-        valid = (first_valid[:, :, None] & second_valid[:, None, :]).reshape(n, kt.slots)
+        prf = Prf(key.derive(f"keys/type/{tag}"))
+        span = slice(kt.start, kt.start + kt.slots)
+        # In slices of rows: the blocks and halves of one slice stay small and are reused.
+        for first_row in range(0, n, _CHUNK_ROWS):
+            rows = slice(first_row, min(first_row + _CHUNK_ROWS, n))
+            made, valid = _tokens_of(kt, prf, per_row, held, presence, key, rows)
+            tokens[rows, span] = made
+            real[rows, span] = valid
         lead = kt.sides[0]
         exact_codes = fields[lead.field].codes if lead.closeness == EXACT else None
-        valid &= ~_shared_within(made & MATCH_BITS, valid, exact_codes, twin)
-        span = slice(kt.start, kt.start + kt.slots)
-        tokens[:, span] = made
-        real[:, span] = valid
+        shared = _shared_within(tokens[:, span] & MATCH_BITS, real[:, span], exact_codes, twin)
+        real[:, span] &= ~shared
     dummy = Prf(key.derive("keys/dummy"))
     slots = np.arange(layout.width, dtype=np.uint64)
     step = max((1 << 17) // layout.width, 1)
@@ -212,6 +196,43 @@ def match_keys(fields: list[NormalisedField], key: LinkageKey, seeds: Words) -> 
         owners = np.broadcast_to(seeds[part, None], fill.shape)[fill]
         tokens[part][fill] = dummy.pair(owners, np.broadcast_to(slots, fill.shape)[fill])
     return MatchKeys(layout, tokens)
+
+
+_CHUNK_ROWS = 8192
+
+
+def _tokens_of(
+    kt: KeyType,
+    prf: Prf,
+    per_row: list[tuple[Words, npt.NDArray[np.bool_]]],
+    held: npt.NDArray[np.bool_],
+    presence: Words,
+    key: LinkageKey,
+    rows: slice,
+) -> tuple[Words, npt.NDArray[np.bool_]]:
+    """Tokens of type ``kt`` for ``rows`` (before withdrawal), and which are real."""
+    count = rows.stop - rows.start
+    parts = [
+        (
+            per_row[side.field][0][rows, slice(*side.variants)],
+            per_row[side.field][1][rows, slice(*side.variants)],
+        )
+        if side.closeness != MISSING
+        else (
+            np.full((count, 1), _missing_value(key, side.field)),
+            ~held[rows, side.field : side.field + 1],
+        )
+        for side in kt.sides
+    ]
+    if len(parts) == 1:
+        parts.append((np.zeros((count, 1), dtype=np.uint64), np.ones((count, 1), dtype=bool)))
+    (first, first_valid), (second, second_valid) = parts
+    low, high = prf.pair_halves(first[:, :, None], second[:, None, :])
+    # 56 bits to match on; 8 bits of presence under a pad only token-sharers know.
+    pad = (high.reshape(count, kt.slots) ^ presence[rows, None]) << np.uint64(64 - PRESENCE_BITS)
+    made = (low.reshape(count, kt.slots) & MATCH_BITS) | pad
+    valid = (first_valid[:, :, None] & second_valid[:, None, :]).reshape(count, kt.slots)
+    return made, valid
 
 
 def _variants_per_row(
