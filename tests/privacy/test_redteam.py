@@ -70,3 +70,21 @@ def test_mined_groups_are_snapshots_not_the_final_state_of_each_seed() -> None:
     signatures = [np.packbits(g).tobytes() for g in groups]
     assert len(set(signatures)) == len(signatures)
     assert any(g[:30].all() and g.sum() <= 35 for g in groups)
+
+
+def test_presence_partition_pairs_encodings_with_records_holding_the_same_identifiers() -> None:
+    import numpy as np
+
+    from tessera.privacy.pprl.redteam import presence_partition
+
+    rows = pd.DataFrame(
+        {
+            "given_name": ["ann", None, "bo"],
+            "family_name": ["lee", "kim", None],
+            "date_of_birth": ["1990-01-02", None, None],
+            "phone": [None, None, "123456789"],
+        }
+    )
+    told = np.array([[True, True, True, False], [False, True, False, False]])
+    allowed = presence_partition(rows, default_schema(PEOPLE), told)
+    assert allowed.tolist() == [[True, False, False], [False, True, False]]

@@ -1,4 +1,4 @@
-"""Graph matching against CLKs (Vidanage et al. 2020, simplified), in every variant we know of.
+"""Graph matching against CLKs (Vidanage et al. 2020, simplified), in several variants.
 
 The attacker encodes the plaintext with a key of their own, so both sides have a similarity
 graph over the same records, fingerprints every node (its sorted strongest similarities and a

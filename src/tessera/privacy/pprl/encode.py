@@ -197,13 +197,6 @@ class EncodedTable:
     def n_bits(self) -> int:
         return int(self.bits.shape[1]) * 64
 
-    def head(self, n: int) -> EncodedTable:
-        """The first ``n`` records."""
-        keys = self.keys
-        if keys is not None:
-            keys = MatchKeys(keys.layout, keys.tokens[:n])
-        return EncodedTable(self.ids[:n], self.bits[:n], keys)
-
 
 def _flip(dense: npt.NDArray[np.bool_], seeds: Words, probability: float, key: LinkageKey) -> None:
     """Flip each bit of position-major ``dense`` with ``probability``, keyed by record seed.
