@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
 import sys
 import time
@@ -77,15 +78,62 @@ def make_csv(rows: int) -> bytes:
     return out.getvalue().encode()
 
 
+class Clock:
+    """Wall time and CPU time of this process, of its finished worker processes and of the
+    PostgreSQL backend serving it, so that a loaded machine's waiting can be told from work."""
+
+    def __init__(self, backend_pid: int | None) -> None:
+        self.backend_pid = backend_pid
+        self.marks: list[tuple[str, float, float, float, float]] = []
+        self.mark("start")
+
+    def _backend_cpu(self) -> float:
+        if self.backend_pid is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self.backend_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def mark(self, label: str) -> None:
+        times = os.times()
+        self.marks.append(
+            (
+                label,
+                time.perf_counter(),
+                times.user + times.system,
+                times.children_user + times.children_system,
+                self._backend_cpu(),
+            )
+        )
+
+    def report(self, rows: int) -> None:
+        print(
+            f"{'phase':20s} {'wall s':>8s} {'rows/s':>9s} {'cpu s: here':>12s} {'workers':>8s} {'database':>9s}"
+        )
+        steps = list(zip(self.marks, self.marks[1:], strict=False))
+        steps.append((self.marks[0], ("import, end to end", *self.marks[-1][1:])))
+        for (_, wall0, own0, kids0, db0), (label, wall1, own1, kids1, db1) in steps:
+            wall = wall1 - wall0
+            print(
+                f"{label:20s} {wall:8.1f} {rows / wall:9,.0f} {own1 - own0:12.1f} "
+                f"{kids1 - kids0:8.1f} {db1 - db0:9.1f}"
+            )
+
+
 def main() -> int:
-    args = parse_args(__doc__ or "", rows=200_000, batch=1_000)
+    args = parse_args(__doc__ or "", rows=200_000, batch=1_000, workers=0)
+    if args.workers:
+        os.environ["TESSERA_IMPORT_WORKERS"] = str(args.workers)
     label = setup_django(args)
     from django.conf import settings
     from django.db import connection
 
     from tessera.accounts.services import create_user
     from tessera.audit.context import Actor, acting_as
-    from tessera.exchange import services
+    from tessera.audit.verify import verify_all
+    from tessera.exchange import parallel, services
     from tessera.tenancy.models import Membership
     from tessera.tenancy.services import add_member, create_organisation
 
@@ -95,33 +143,38 @@ def main() -> int:
     actor = Membership.objects.select_related("org", "user").get(user=user, org=org)
     data = make_csv(args.rows)
     print(f"{label}; {machine()}; {args.rows} rows, {len(data) / 2**20:.1f} MiB")
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"worker processes: {parallel.worker_count()}; commit batches of {args.batch} units")
+    backend_pid = None
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"SET ROLE {connection.ops.quote_name(settings.TESSERA_APP_DB_ROLE)}")
+            cursor.execute("SELECT pg_backend_pid()")
+            backend_pid = cursor.fetchone()[0]
 
+    clock = Clock(backend_pid)
     with acting_as(Actor(user.pk, user.email)):
-        started = time.perf_counter()
         job = services.create_import_job(actor=actor, data=data, filename="bench.csv")
-        uploaded = time.perf_counter()
+        clock.mark("upload (seal file)")
         job = services.validate_import(actor=actor, job=job)
-        validated = time.perf_counter()
+        clock.mark("dry run (validate)")
         assert job.status == "validated", job.report[:3]
         job = services.commit_import(actor=actor, job=job, batch_size=args.batch)
-        committed = time.perf_counter()
+        clock.mark("commit")
     assert job.status == "done" and job.created_cases == job.total
-    total = committed - started
-    print(f"upload (seal file): {uploaded - started:6.1f} s")
+    clock.report(args.rows)
+    _, start, own0, kids0, db0 = clock.marks[0]
+    _, end, own1, kids1, db1 = clock.marks[-1]
+    total = end - start
+    cpu = (own1 - own0) + (kids1 - kids0) + (db1 - db0)
     print(
-        f"dry-run validation: {validated - uploaded:6.1f} s ({args.rows / (validated - uploaded):,.0f} rows/s)"
+        f"end to end: {args.rows / total:,.0f} rows/s; {args.rows / cpu:,.0f} rows per CPU-second"
     )
-    print(
-        f"batched commit:     {committed - validated:6.1f} s ({args.rows / (committed - validated):,.0f} rows/s)"
-    )
-    print(
-        f"import, end to end: {total:6.1f} s ({args.rows / total:,.0f} rows/s; {job.total} cases)"
-    )
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    (chain,) = verify_all(org)
+    assert chain.ok, chain.problem
+    print(f"audit chain: {chain}")
 
-    copy_seconds = None
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("RESET ROLE")

@@ -1,6 +1,8 @@
 """Privacy library benchmark: k-anonymity, DP synthetic data (vs pac-synth), PPRL.
 
 Run: OMP_NUM_THREADS=1 PYTHONPATH=src python bench/privacy.py [--quick]
+Synthesis only: ... bench/privacy.py --only-synth [--draws 3] [--epsilons 1,4]
+    [--peers pac-synth,aim] [--synth-100k]  (peers need the bench extra: ``pip install -e .[bench]``)
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -70,42 +74,85 @@ def bench_kanon(sizes: list[int]) -> list[dict[str, object]]:
     return out
 
 
-def bench_synth(table: pd.DataFrame) -> list[dict[str, object]]:
+def _synth_row(
+    tool: str, epsilon: float, table: pd.DataFrame, run: Callable[[], pd.DataFrame]
+) -> dict[str, object]:
+    start, cpu = time.perf_counter(), time.process_time()
+    synthetic = run()
+    timing = {
+        "seconds_wall": round(time.perf_counter() - start, 2),
+        "seconds_cpu": round(time.process_time() - cpu, 2),
+    }
+    report = combination_report(table, synthetic[list(table.columns)])
+    return {"tool": tool, "epsilon": epsilon, "rows": len(table), **timing, **report}
+
+
+def _tessera(table: pd.DataFrame, epsilon: float, delta: float, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    result = synthesise(table, epsilon=epsilon, delta=delta, rng=rng, multi_valued=MULTI_VALUED)
+    return result.data
+
+
+def _pac_synth(table: pd.DataFrame, epsilon: float, delta: float) -> pd.DataFrame:
     import pacsynth
 
+    params = (
+        pacsynth.DpAggregateSeededParametersBuilder()
+        .reporting_length(3)
+        .epsilon(epsilon)
+        .delta(delta)
+        .build()
+    )
+    synth = pacsynth.DpAggregateSeededSynthesizer(params)
+    synth.fit(pacsynth.Dataset.from_data_frame(table.fillna("")))
+    sampled = synth.sample()
+    return pd.DataFrame(sampled[1:], columns=sampled[0]).replace("", pd.NA)
+
+
+def _opendp_aim(table: pd.DataFrame, epsilon: float, delta: float) -> pd.DataFrame:
+    """OpenDP's AIM (opendp[mbi]) on the same public domain and the same zCDP rho as ours."""
+    import opendp.prelude as dp
+    import polars as pl
+
+    from tessera.privacy.keysets import public_keysets
+    from tessera.privacy.synth import _domain, _normalise, zcdp_rho
+
+    keys, columns = {}, {}
+    for column in table.columns:
+        public = public_keysets()[column]
+        keys[column] = _domain(list(public), column in MULTI_VALUED)[1:]
+        order = {k: i for i, k in enumerate(public)}
+        cells = table[column].astype("string").fillna("").tolist()
+        columns[column] = pl.Series(column, [_normalise(v, order) or None for v in cells])
+    rho = zcdp_rho(epsilon, delta)
+    context = dp.Context.compositor(
+        data=pl.LazyFrame(columns),
+        privacy_unit=dp.unit_of(contributions=1),
+        privacy_loss=dp.loss_of(rho=rho),
+    )
+    query = context.query(rho=rho).select(*table.columns)
+    released = query.contingency_table(keys=keys, algorithm=dp.mbi.AIM()).release()
+    frame: pd.DataFrame = released.synthesize().to_pandas()
+    return frame
+
+
+def bench_synth(
+    table: pd.DataFrame, epsilons: list[float], draws: int, peers: list[str]
+) -> list[dict[str, object]]:
+    """Ours (``draws`` noise draws) and the peers on the same table, domain and (eps, delta)."""
+    delta = 1 / (10 * len(table))
     rows = []
-    for epsilon in (1.0, 4.0):
-        start = time.perf_counter()
-        ours = synthesise(
-            table, epsilon=epsilon, rng=np.random.default_rng(0), multi_valued=MULTI_VALUED
-        ).data
-        rows.append(
-            {
-                "tool": "tessera",
-                "epsilon": epsilon,
-                "seconds": round(time.perf_counter() - start, 2),
-                **combination_report(table, ours),
-            }
-        )
-        start = time.perf_counter()
-        params = (
-            pacsynth.DpAggregateSeededParametersBuilder()
-            .reporting_length(3)
-            .epsilon(epsilon)
-            .build()
-        )
-        synth = pacsynth.DpAggregateSeededSynthesizer(params)
-        synth.fit(pacsynth.Dataset.from_data_frame(table.fillna("")))
-        sampled = synth.sample()
-        theirs = pd.DataFrame(sampled[1:], columns=sampled[0]).replace("", pd.NA)
-        rows.append(
-            {
-                "tool": "pac-synth",
-                "epsilon": epsilon,
-                "seconds": round(time.perf_counter() - start, 2),
-                **combination_report(table, theirs[table.columns]),
-            }
-        )
+    for epsilon in epsilons:
+        runs: list[tuple[str, Callable[[], pd.DataFrame]]] = [
+            ("tessera", partial(_tessera, table, epsilon, delta, seed)) for seed in range(draws)
+        ]
+        if "pac-synth" in peers:
+            runs.append(("pac-synth", partial(_pac_synth, table, epsilon, delta)))
+        if "aim" in peers:
+            runs.append(("opendp-aim", partial(_opendp_aim, table, epsilon, delta)))
+        for tool, run in runs:
+            rows.append(_synth_row(tool, epsilon, table, run))
+            print(json.dumps(_brief(rows[-1])), file=sys.stderr, flush=True)
     return rows
 
 
@@ -119,6 +166,31 @@ FEBRL = {
     "suburb": "text",
     "postcode": "phone",
 }
+
+
+def _brief(row: dict[str, object]) -> dict[str, object]:
+    """One line per run: time, rows and the showcase metrics per combination length."""
+    out = {k: row[k] for k in ("tool", "epsilon", "rows", "seconds_cpu", "seconds_wall")}
+    out["row_count_deviation"] = round(float(row["row_count_deviation"]), 4)  # type: ignore[arg-type]
+    for length in ("1-way", "2-way", "3-way"):
+        part = row[length]
+        assert isinstance(part, dict)
+        out[length] = [
+            round(part["mae"], 2),
+            round(part["suppressed_share"], 4),
+            round(part["fabricated_share"], 4),
+        ]
+    return out
+
+
+def ctdc_table(rows: int) -> pd.DataFrame | None:
+    """The CTDC VP columns of the bench: 10k sampled rows, or more drawn with replacement."""
+    folder = ctdc_vp_dir()
+    if folder is None:
+        print("shared/data/ctdc_vp_synthetic_2022 not found: synthesis skipped", file=sys.stderr)
+        return None
+    vp = pd.read_csv(folder / "CTDC_VPsynthetic_condensed.csv", dtype=str)[SYNTH_COLUMNS]
+    return vp.sample(rows, replace=rows > len(vp), random_state=0).reset_index(drop=True)
 
 
 def _quality(pairs: pd.DataFrame, true_pairs: int) -> dict[str, float]:
@@ -267,6 +339,10 @@ def bench_redteam(n: int = 2000, keys: int = 3) -> dict[str, object]:
     return out
 
 
+def _option(name: str, default: str) -> str:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     results: dict[str, object] = {}
@@ -282,11 +358,16 @@ def main() -> None:
         return
     if "--only-synth" not in sys.argv:
         results["kanon_k11"] = bench_kanon([100_000] if quick else [100_000, 1_000_000])
-    folder = ctdc_vp_dir()
-    if folder is not None:
-        vp = pd.read_csv(folder / "CTDC_VPsynthetic_condensed.csv", dtype=str)
-        table = vp[SYNTH_COLUMNS].sample(10_000, random_state=0).reset_index(drop=True)
-        results["synth_ctdc_10k"] = bench_synth(table)
+    table = ctdc_table(10_000)
+    if table is not None:
+        draws = int(_option("--draws", "3"))
+        epsilons = [float(e) for e in _option("--epsilons", "1,4").split(",")]
+        peers = [p for p in _option("--peers", "pac-synth,aim").split(",") if p]
+        results["synth_ctdc_10k"] = bench_synth(table, epsilons, draws, peers)
+        if "--synth-100k" in sys.argv:
+            big = ctdc_table(100_000)
+            assert big is not None
+            results["synth_ctdc_100k"] = bench_synth(big, [1.0], 1, ["pac-synth"])
     if "--only-synth" in sys.argv:
         print(json.dumps(results, indent=1, default=str))
         return

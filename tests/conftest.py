@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from tessera.accounts.models import User
 from tessera.accounts.services import create_user
@@ -48,6 +49,14 @@ def _fresh_key_caches() -> Iterator[None]:
     clear_key_caches()
     yield
     clear_key_caches()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """A request in another language leaves it active in the thread: reset it after every test, so
+    that later tests' messages do not depend on which test ran before them."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -88,6 +88,25 @@ def make_consent(org: Organisation) -> str:
         return str(record_consent(actor=member, person=person, purpose="care", is_given=True).pk)
 
 
+def make_extension_field(org: Organisation) -> str:
+    admin = (
+        Membership.objects.select_related("org", "user")
+        .filter(org=org, role=Role.ORG_ADMIN, is_active=True)
+        .first()
+    )
+    assert admin is not None, "extension-field factories need an org admin"
+    with org_context(org):
+        field = services.define_extension_field(
+            actor=admin,
+            entity="case",
+            name=f"enumeration-{Case.objects.count()}",
+            label="Enumeration",
+            type="picklist",
+            choices=["a"],
+        )
+        return str(field.pk)
+
+
 def make_import_job(org: Organisation) -> str:
     from tessera.exchange.models import ImportJob
 
@@ -177,6 +196,8 @@ FACTORIES: dict[tuple[str, str], Callable[[Organisation], str]] = {
     ("cases:case_detail", "case_id"): make_case,
     ("cases:case_break_glass", "case_id"): make_case,
     ("cases:person_detail", "person_id"): make_person,
+    ("cases:extension_field_edit", "field_id"): make_extension_field,
+    ("/api/v1/extension-fields/{field_id}", "field_id"): make_extension_field,
     ("/api/v1/helpline/contacts/{contact_id}", "contact_id"): make_contact,
     ("/api/v1/helpline/contacts/{contact_id}/case", "contact_id"): make_contact,
     ("/api/v1/helpline/contacts/{contact_id}/people", "contact_id"): make_contact,

@@ -103,6 +103,7 @@ HELPLINE_REVIEWED_ACCESS: dict[str, dict[str, str]] = {
             "contact_detail",
             "contact_take",
             "contact_link_case",
+            "contact_people",
             "task_add",
             "tasks",
             "task_complete",

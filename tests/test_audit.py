@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from click.testing import CliRunner
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from tessera.audit.chain import HASHED_COLUMNS, at_text, event_hash, hashed_values
 from tessera.audit.models import GENESIS_HASH, AuditEvent
@@ -14,7 +17,7 @@ from tessera.cli import main as tessera_cli
 from tessera.tenancy.context import org_context, system_context
 from tessera.tenancy.models import Organisation
 
-from .conftest import World
+from .conftest import ON_POSTGRES, World
 
 pytestmark = pytest.mark.owner  # tampering needs the table owner's rights on PostgreSQL
 
@@ -195,3 +198,39 @@ def test_database_and_python_serialise_awkward_values_identically(
 def test_field_names_must_be_identifiers(world: World) -> None:
     with org_context(world.a), pytest.raises(ValueError, match="identifiers"):
         record(action="test.bad", fields=["name; DROP"])
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs TESSERA_TEST_POSTGRES")
+def test_concurrent_appends_to_one_chain_queue_and_keep_it_intact(
+    transactional_db: None, world: World
+) -> None:
+    """Writers that each hold the chain head for a while: every append waits for the previous one
+    and continues from the head it committed, so sequence numbers never repeat or skip."""
+    writers, each = 6, 8
+    start = threading.Barrier(writers)
+    failures: list[BaseException] = []
+
+    def write(number: int) -> None:
+        try:
+            start.wait()
+            for index in range(each):
+                with org_context(world.a):
+                    record(action="test.race", object_id=f"{number}-{index}")
+                    time.sleep(0.002)  # holding the head lock makes the others queue behind it
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    before = len(events(world.a))
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    chain = events(world.a)
+    assert [e.seq for e in chain] == list(range(1, before + writers * each + 1))
+    raced = {e.object_id for e in chain if e.action == "test.race"}
+    assert raced == {f"{n}-{i}" for n in range(writers) for i in range(each)}
+    assert verify_org(world.a) == ""

@@ -157,3 +157,53 @@ def test_caseworker_records_a_case_that_other_walls_keep_out(
     assert reference in colleague.locator("h1").inner_text()
     assert "Amina Haddad" in colleague.locator("#tab-panel").inner_text()
     colleague.context.close()
+
+
+def test_an_org_admin_adds_a_field_that_caseworkers_then_fill_in(
+    browser: Any, site: str, world: World
+) -> None:
+    from tessera.cases import services
+    from tessera.tenancy.context import org_context
+
+    admin_member = Membership.objects.select_related("org", "user").get(
+        user=world.user(world.a, Role.ORG_ADMIN), org=world.a
+    )
+    with org_context(world.a):
+        services.define_extension_field(
+            actor=admin_member, entity="case", name="referral-source", label="Source", type="text"
+        )
+    admin = log_in(browser, site, world.user(world.a, Role.ORG_ADMIN).email)
+    admin.click("nav >> text=Extension fields")
+    admin.wait_for_url("**/cases/extension-fields/")
+    # Every control is reached by its label; the browser itself refuses a malformed name.
+    admin.get_by_label("Applies to").select_option("case")
+    admin.get_by_label("Name").fill("intake_channel")
+    assert admin.locator("#x-name:invalid").count() == 1
+    admin.get_by_label("Name").fill("referral-source")
+    admin.get_by_label("Label").fill("Intake channel")
+    admin.get_by_label("Type").select_option("picklist")
+    admin.get_by_label("Picklist values").fill("Web form\nPhone")
+    admin.get_by_label("Required").check()
+    admin.get_by_label("Required").press("Tab")
+    admin.keyboard.press("Enter")
+    # htmx swaps the form in place with the server's error beside the name; nothing reloads.
+    error = admin.locator("#x-name-err")
+    error.wait_for()
+    assert "already has a field" in error.inner_text()
+    assert admin.url.endswith("/cases/extension-fields/")
+    assert admin.locator("#x-name").get_attribute("aria-invalid") == "true"
+    assert admin.get_by_label("Picklist values").input_value() == "Web form\nPhone"
+    admin.get_by_label("Name").fill("intake-channel")
+    admin.get_by_role("button", name="Add field").click()
+    admin.wait_for_selector("text=Field intake-channel added.")
+    assert "Web form, Phone" in admin.locator("table").first.inner_text()
+    admin.context.close()
+
+    caseworker = log_in(browser, site, world.user(world.a, Role.CASEWORKER).email)
+    caseworker.goto(f"{site}/cases/new/")
+    caseworker.get_by_label("Intake channel").select_option("Phone")
+    caseworker.get_by_role("button", name="Open the case").click()
+    caseworker.wait_for_url("**/cases/*-*/**")
+    caseworker.goto(f"{caseworker.url.split('?')[0]}?tab=details")
+    assert "Phone" in caseworker.locator("#tab-panel dl").inner_text()
+    caseworker.context.close()

@@ -237,3 +237,32 @@ def test_public_report_endpoint_rejects_unknown_org_and_malformed_bodies(world: 
         assert response.json()["detail"]
     broken = client.post("/api/v1/public/reports", "{not json", content_type="application/json")
     assert broken.status_code in (400, 422)
+
+
+def test_linking_through_the_api_lists_only_people_the_advisor_may_see(world: World) -> None:
+    from tessera.cases import services as case_services
+    from tessera.cases.models import Sensitivity
+    from tessera.helpline import services
+
+    from .helpline_helpers import member
+
+    contact = contact_from(world, world.a, "+447700900420")
+    supervisor = member(world, world.a, Role.SUPERVISOR)
+    with org_context(world.a):
+        secret_case = case_services.open_case(
+            actor=supervisor, data={"sensitivity": Sensitivity.HIGHLY_RESTRICTED}
+        )
+        secret = case_services.add_party(
+            actor=supervisor, case=secret_case, role="Witness", person_data={"prs_FirstName": "S"}
+        )
+        services.link_person(actor=supervisor, contact=contact, person=secret.person)
+        open_case = case_services.open_case(actor=supervisor)
+        visible = case_services.add_party(
+            actor=supervisor, case=open_case, role="Witness", person_data={"prs_FirstName": "V"}
+        )
+    client = world.client_for(world.a, Role.HELPLINE_ADVISOR)
+    path = f"/api/v1/helpline/contacts/{contact.pk}/people"
+    linked = post_json(client, path, {"person_id": str(visible.person_id)})
+    assert linked.status_code == 201
+    assert linked.json()["people"] == [str(visible.person_id)]
+    assert str(secret.person_id) not in linked.content.decode()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tessera.audit.models import AuditEvent
 from tessera.cases import services as case_services
-from tessera.cases.models import Sensitivity
+from tessera.cases.models import Case, CaseStatus, Sensitivity
 from tessera.cases.services.common import CaseRuleError
 from tessera.helpline import selectors, services
 from tessera.helpline.markdown import render_markdown
@@ -65,6 +65,62 @@ def test_lookup_hides_contacts_of_cases_the_actor_cannot_see(world: World) -> No
     assert [c.pk for c in result.cases] == [visible_case.pk]
     assert result.safety_flags == ["do_not_call_back"]
     assert result.hidden_contacts == 1
+
+
+def _case_with_caller(world: World, **case_data: object) -> Case:
+    """A case whose potential victim has the mobile number 07700 900666 (no contact names it)."""
+    supervisor = member(world, world.a, Role.SUPERVISOR)
+    with org_context(world.a):
+        case = case_services.open_case(actor=supervisor, data=dict(case_data))
+        case_services.add_party(
+            actor=supervisor,
+            case=case,
+            role="PotentialVictim",
+            person_data={"prs_FirstName": "Lin", "prs_MobilePhone": "+44 7700 900666"},
+        )
+    return case
+
+
+@pytest.mark.parametrize(
+    ("case_data", "listed"),
+    [
+        ({}, True),
+        ({"sensitivity": Sensitivity.RESTRICTED, "team": "elsewhere"}, False),
+        ({"sensitivity": Sensitivity.HIGHLY_RESTRICTED}, False),
+        ({"closed": True}, False),
+    ],
+)
+def test_lookup_lists_open_cases_of_people_with_the_number_that_the_actor_may_see(
+    world: World, case_data: dict[str, object], listed: bool
+) -> None:
+    closed = bool(case_data.pop("closed", False))
+    case = _case_with_caller(world, **case_data)
+    advisor = member(world, world.a, Role.HELPLINE_ADVISOR)
+    with org_context(world.a):
+        if closed:
+            Case.objects.filter(pk=case.pk).update(status=CaseStatus.CLOSED)
+        result = selectors.lookup_caller(actor=advisor, phone="07700900666")
+    assert result is not None and result.contacts == []
+    assert [c.pk for c in result.cases] == ([case.pk] if listed else [])
+
+
+def test_lookup_lists_cases_of_contacts_and_of_people_together(world: World) -> None:
+    by_person = _case_with_caller(world)
+    supervisor = member(world, world.a, Role.SUPERVISOR)
+    contact = contact_from(world, world.a, "+447700900666")
+    with org_context(world.a):
+        by_contact = services.link_contact_to_case(actor=supervisor, contact=contact)
+        result = selectors.lookup_caller(
+            actor=member(world, world.a, Role.HELPLINE_ADVISOR), phone="+447700900666"
+        )
+    assert result is not None and [c.pk for c in result.contacts] == [contact.pk]
+    assert result.contacts[0].case.reference == by_contact.reference
+    assert {c.pk for c in result.cases} == {by_person.pk, by_contact.pk}
+    with org_context(world.b):
+        other = selectors.lookup_caller(
+            actor=member(world, world.b, Role.HELPLINE_ADVISOR), phone="+447700900666"
+        )
+    assert other is not None and (other.contacts, other.cases) == ([], [])
 
 
 def test_public_report_enters_the_triage_queue_and_is_audited_as_public(world: World) -> None:

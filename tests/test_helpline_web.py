@@ -7,8 +7,12 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
+from tessera.audit.models import AuditEvent
+from tessera.cases import services as case_services
+from tessera.cases.models import CaseParty, Sensitivity
 from tessera.helpline import services
 from tessera.helpline.models import Contact, Task
 from tessera.tenancy.context import org_context
@@ -135,3 +139,102 @@ def test_roles_without_helpline_permissions_are_refused(world: World) -> None:
     other = contact_from(world, world.a, "+447700900903")
     outsider = world.client_for(world.b, Role.HELPLINE_ADVISOR)
     assert outsider.get(f"/helpline/contacts/{other.pk}/").status_code == 404
+
+
+# --- Linking people to a contact (the same service and access rules as the API's) ---------------
+
+
+def _person_in_case(world: World, org_name: str = "a", **case_data: object) -> CaseParty:
+    org = world.a if org_name == "a" else world.b
+    supervisor = member(world, org, Role.SUPERVISOR)
+    with org_context(org):
+        case = case_services.open_case(actor=supervisor, data=dict(case_data))
+        return case_services.add_party(
+            actor=supervisor,
+            case=case,
+            role="PotentialVictim",
+            person_data={"prs_FirstName": "Mariam", "prs_SecondName": "Okafor"},
+        )
+
+
+def test_an_advisor_finds_a_person_and_links_them_without_javascript(world: World) -> None:
+    party = _person_in_case(world)
+    contact = contact_from(world, world.a, "+447700900515")
+    client = world.client_for(world.a, Role.HELPLINE_ADVISOR)
+    page = client.get(f"/helpline/contacts/{contact.pk}/").content.decode()
+    assert "No people are linked to this contact." in page
+    assert 'hx-get="/helpline/contacts/' in page  # HTMX enhances the same GET form
+    found = client.get(f"/helpline/contacts/{contact.pk}/?person_q=Mariam+Okafor").content.decode()
+    assert "Mariam Okafor" in found and f'value="{party.person_id}"' in found
+    linked = client.post(
+        f"/helpline/contacts/{contact.pk}/people/",
+        {"person_id": str(party.person_id), "role": "caller"},
+    )
+    assert linked.status_code == 302 and linked["Location"].endswith("#people-heading")
+    page = client.get(linked["Location"]).content.decode()
+    assert "Person linked to the contact." in page
+    assert f"/cases/people/{party.person_id}/" in page and "· caller" in page
+    again = client.get(f"/helpline/contacts/{contact.pk}/?person_q=Mariam+Okafor").content.decode()
+    assert f'value="{party.person_id}"' not in again, "someone already linked is not offered"
+    with org_context(world.a):
+        assert [p.person_id for p in contact.people.all()] == [party.person_id]
+        actions = list(AuditEvent.objects.values_list("action", flat=True))
+    assert "contact.link_person" in actions and "person.identity_read" in actions
+
+
+def test_the_htmx_search_returns_only_the_results(world: World) -> None:
+    party = _person_in_case(world)
+    contact = contact_from(world, world.a, "+447700900516")
+    client = world.client_for(world.a, Role.HELPLINE_ADVISOR)
+    fragment = client.get(
+        f"/helpline/contacts/{contact.pk}/people/?person_q=Okafor", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<html" not in fragment and f'value="{party.person_id}"' in fragment
+    assert 'name="csrfmiddlewaretoken"' in fragment
+    nobody = client.get(f"/helpline/contacts/{contact.pk}/people/?person_q=Nobody").content
+    assert "No one you may see matches" in nobody.decode()
+
+
+def test_linking_twice_says_so_and_changes_nothing(world: World) -> None:
+    party = _person_in_case(world)
+    contact = contact_from(world, world.a, "+447700900517")
+    client = world.client_for(world.a, Role.HELPLINE_ADVISOR)
+    path = f"/helpline/contacts/{contact.pk}/people/"
+    client.post(path, {"person_id": str(party.person_id)})
+    response = client.post(path, {"person_id": str(party.person_id)}, follow=True)
+    assert "This person is already linked to the contact." in response.content.decode()
+    with org_context(world.a):
+        assert contact.people.count() == 1
+
+
+@pytest.mark.parametrize(
+    "case_data", [{"sensitivity": Sensitivity.HIGHLY_RESTRICTED}, {"org": "b"}]
+)
+def test_people_the_advisor_may_not_see_cannot_be_found_or_linked(
+    world: World, case_data: dict[str, object]
+) -> None:
+    org_name = str(case_data.pop("org", "a"))
+    party = _person_in_case(world, org_name, **case_data)
+    contact = contact_from(world, world.a, "+447700900518")
+    client = world.client_for(world.a, Role.HELPLINE_ADVISOR)
+    found = client.get(f"/helpline/contacts/{contact.pk}/?person_q=Mariam+Okafor").content.decode()
+    assert "No one you may see matches" in found and str(party.person_id) not in found
+    for person_id in (str(party.person_id), "not-a-uuid", ""):
+        response = client.post(f"/helpline/contacts/{contact.pk}/people/", {"person_id": person_id})
+        assert response.status_code == 404, person_id
+    with org_context(world.a):
+        assert contact.people.count() == 0
+
+
+def test_a_person_linked_from_a_case_one_cannot_see_is_counted_not_named(world: World) -> None:
+    party = _person_in_case(world, sensitivity=Sensitivity.HIGHLY_RESTRICTED)
+    contact = contact_from(world, world.a, "+447700900519")
+    supervisor = member(world, world.a, Role.SUPERVISOR)
+    with org_context(world.a):
+        services.link_person(actor=supervisor, contact=contact, person=party.person, role="caller")
+    owner = world.client_for(world.a, Role.SUPERVISOR).get(f"/helpline/contacts/{contact.pk}/")
+    assert "Mariam Okafor" in owner.content.decode()
+    page = world.client_for(world.a, Role.HELPLINE_ADVISOR).get(f"/helpline/contacts/{contact.pk}/")
+    html = page.content.decode()
+    assert "Mariam" not in html and str(party.person_id) not in html
+    assert "and 1 person in cases you cannot see" in html

@@ -311,6 +311,14 @@ REVIEWED_ACCESS: dict[str, dict[str, str]] = {
     "cases:case_break_glass": {"GET": "cases.break_glass", "POST": "cases.break_glass"},
     "cases:person_duplicates": {"GET": "identity.view", "POST": "identity.view"},
     "cases:person_detail": {"GET": "identity.view", "POST": "identity.view"},
+    "cases:extension_fields": {
+        "GET": "cases.manage_extensions",
+        "POST": "cases.manage_extensions",
+    },
+    "cases:extension_field_edit": {
+        "GET": "cases.manage_extensions",
+        "POST": "cases.manage_extensions",
+    },
     "releases:release_list": {"GET": "insights.view", "POST": "insights.view"},
     "releases:release_decide": {
         "GET": "insights.approve_release",
@@ -347,6 +355,7 @@ REVIEWED_ACCESS: dict[str, dict[str, str]] = {
     "api:/consents": {"GET": "cases.view", "POST": "cases.edit"},
     "api:/consents/{consent_id}": {"GET": "cases.view"},
     "api:/extension-fields": {"GET": "cases.view", "POST": "cases.manage_extensions"},
+    "api:/extension-fields/{field_id}": {"PATCH": "cases.manage_extensions"},
     "api:/htcds/schema.json": {"GET": "public"},
     "api:/htcds/cases": {"POST": "cases.edit"},
     "api:/htcds/cases/{case_id}": {"GET": "cases.view"},

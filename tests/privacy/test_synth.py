@@ -1,10 +1,13 @@
+import itertools
+
 import numpy as np
+import opendp.prelude as dp
 import pandas as pd
 import pytest
 
 from tessera.privacy.errors import PrivacyError
 from tessera.privacy.keysets import keyset
-from tessera.privacy.synth import rho_from_epsilon_delta, synthesise
+from tessera.privacy.synth import _noisy, rho_from_epsilon_delta, synthesise, zcdp_rho
 from tessera.privacy.synth_report import combination_report
 
 
@@ -16,6 +19,34 @@ def table(cases: pd.DataFrame) -> pd.DataFrame:
 def test_rho_conversion_meets_the_requested_epsilon() -> None:
     rho = rho_from_epsilon_delta(1.0, 1e-6)
     assert rho + 2 * np.sqrt(rho * np.log(1e6)) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("epsilon", "delta"), [(0.1, 1e-6), (1.0, 1e-5), (4.0, 1e-5), (8.0, 1e-9)])
+def test_budget_by_opendp_conversion_never_exceeds_and_beats_the_textbook_bound(
+    epsilon: float, delta: float
+) -> None:
+    rho = zcdp_rho(epsilon, delta)
+    assert rho >= rho_from_epsilon_delta(epsilon, delta)
+
+    def spent(r: float) -> float:
+        gaussian = dp.m.make_gaussian(
+            dp.atom_domain(T=float, nan=False),
+            dp.absolute_distance(T=float),
+            scale=1 / np.sqrt(2 * r),
+        )
+        return float(dp.c.make_zCDP_to_approxDP(gaussian).map(1.0).epsilon(delta))
+
+    assert spent(rho) <= epsilon
+    assert spent(rho * 1.01) > epsilon  # and it is tight
+
+
+def test_noise_has_the_planned_scale() -> None:
+    sigma = 7.0
+    draws = _noisy(np.full(40_000, 50), sigma) - 50
+    assert abs(draws.mean()) < 4 * sigma / np.sqrt(40_000)
+    # the sample std of 40k normal draws is within 3% of sigma with overwhelming probability
+    assert draws.std() == pytest.approx(sigma, rel=0.03)
+    assert np.all(draws == np.round(draws))  # discrete Gaussian: integer counts
 
 
 def test_synthetic_table_keeps_columns_row_count_and_categories(table: pd.DataFrame) -> None:
@@ -59,6 +90,22 @@ def test_empty_table_is_refused() -> None:
         synthesise(pd.DataFrame({"a": []}), epsilon=1)
 
 
+@pytest.mark.parametrize("delta", [0.0, 1.0, -0.1])
+def test_delta_outside_the_open_unit_interval_is_refused(table: pd.DataFrame, delta: float) -> None:
+    with pytest.raises(PrivacyError, match="δ must be in"):
+        synthesise(table, epsilon=1.0, delta=delta, categories_from_data=True)
+
+
+def test_with_a_huge_budget_the_fit_reproduces_every_two_way_marginal(
+    table: pd.DataFrame,
+) -> None:
+    result = synthesise(table, epsilon=1e3, rng=np.random.default_rng(6), categories_from_data=True)
+    report = combination_report(table, result.data, 2)
+    assert report["2-way"]["suppressed_share"] == 0
+    assert report["2-way"]["mae"] < 2
+    assert result.measured == [tuple(p) for p in itertools.combinations(table.columns, 2)]
+
+
 MULTI = ["IP_Gender", "IP_Relation", "IP_PayMoney"]
 
 
@@ -78,23 +125,19 @@ def test_categories_come_from_public_key_sets_not_the_data(ctdc_vp: pd.DataFrame
 def test_a_column_without_a_public_key_set_is_refused_unless_opted_in(
     table: pd.DataFrame,
 ) -> None:
-    with pytest.raises(PrivacyError, match="no public key set"):
+    with pytest.raises(PrivacyError, match="no public key set for column 'year_band'"):
         synthesise(table, epsilon=1.0)
 
 
-def test_mst_selection_spends_exactly_the_budget_and_keeps_the_domain(
-    table: pd.DataFrame,
-) -> None:
+def test_a_degree_other_than_two_or_three_is_refused(table: pd.DataFrame) -> None:
+    with pytest.raises(PrivacyError, match="degree must be 2 or 3"):
+        synthesise(table, epsilon=1.0, degree=4, categories_from_data=True)
+
+
+def test_three_way_measurements_are_named_in_the_result(table: pd.DataFrame) -> None:
     result = synthesise(
-        table,
-        epsilon=2.0,
-        rng=np.random.default_rng(4),
-        categories_from_data=True,
-        select=(0.1, 0.1),
-        extra_pairs=1,
+        table, epsilon=2.0, degree=3, rng=np.random.default_rng(8), categories_from_data=True
     )
-    # 3 + 1 pairs measured with 80% of rho.
-    assert result.sigma == pytest.approx(np.sqrt(4 / (2 * 0.8 * result.rho)))
+    assert result.measured == [tuple(t) for t in itertools.combinations(table.columns, 3)]
+    assert result.sigma == pytest.approx(np.sqrt(4 / (2 * result.rho)))
     assert abs(len(result.data) - len(table)) / len(table) < 0.02
-    for column in table.columns:
-        assert set(result.data[column].dropna()) <= set(table[column].dropna())

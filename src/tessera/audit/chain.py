@@ -57,8 +57,12 @@ def clean_text(value: str) -> str:
     return value.replace(SEPARATOR, "\ufffd")
 
 
+def canonical_text(values: Sequence[object]) -> str:
+    return SEPARATOR.join("" if value is None else str(value) for value in values)
+
+
 def canonical(values: Sequence[object]) -> bytes:
-    return SEPARATOR.join("" if value is None else str(value) for value in values).encode()
+    return canonical_text(values).encode()
 
 
 def event_hash(values: Sequence[object]) -> str:

@@ -6,10 +6,11 @@ import ipaddress
 import uuid
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
+from tessera.audit.append import append_in_one_statement
 from tessera.audit.chain import clean_text, event_hash, fields_text, hashed_values
 from tessera.audit.context import current_actor
 from tessera.audit.models import AuditChainHead, AuditEvent
@@ -46,26 +47,29 @@ def record(
         raise RuntimeError("record() needs an organisation context or system_context().")
     actor = current_actor()
     names = sorted(set(fields))
-    fields_text(names)  # validates the names before anything is written
+    names_text = fields_text(names)  # validates the names before anything is written
     # Microsecond precision is what both databases keep; the hash must cover what is stored.
-    now = timezone.now()
-    ip = normalise_ip(actor.ip)
+    event = AuditEvent(
+        org=org,
+        at=timezone.now(),
+        actor_id=actor.user_id,
+        actor_label=clean_text(actor.label),
+        action=clean_text(action),
+        object_type=clean_text(object_type),
+        object_id=clean_text(str(object_id)),
+        fields=names,
+        ip=normalise_ip(actor.ip),
+        reason=clean_text(reason),
+    )
+    if connection.vendor == "postgresql":
+        # No savepoint: a failing statement still marks the caller's transaction for rollback.
+        with transaction.atomic(savepoint=False):
+            if append_in_one_statement(event, org, names_text):
+                return event
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(org=org)
-        event = AuditEvent(
-            org=org,
-            seq=head.seq + 1,
-            at=now,
-            actor_id=actor.user_id,
-            actor_label=clean_text(actor.label),
-            action=clean_text(action),
-            object_type=clean_text(object_type),
-            object_id=clean_text(str(object_id)),
-            fields=names,
-            ip=ip,
-            reason=clean_text(reason),
-            prev_hash=head.hash,
-        )
+        event.seq = head.seq + 1
+        event.prev_hash = head.hash
         event.hash = event_hash(hashed_values(event))
         event.save(force_insert=True)
         head.seq = event.seq

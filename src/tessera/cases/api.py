@@ -5,6 +5,7 @@ read (with the access rules), services write, serializers speak HTCDS names."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import Body, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
+from ninja.responses import Status
 
 from tessera.api.base import OrgRouter, Paging, RowId
 from tessera.cases import documents, selectors, serializers, services
@@ -98,17 +100,27 @@ class ExtensionFieldIn(Schema):
     is_required: bool = False
 
 
+class ExtensionFieldChange(Schema):
+    label: str | None = None
+    add_choices: list[str] | None = None
+    is_required: bool | None = None
+    is_active: bool | None = None
+
+
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
 def _page(rows: Any, paging: Paging, render: Any) -> Page:
     window = list(rows[paging.offset : paging.offset + paging.limit])
-    if 0 < len(window) < paging.limit or (not window and paging.offset == 0):
+    total = _total(len(window), paging, rows.count)
+    return Page(items=[render(row) for row in window], count=total)
+
+
+def _total(rows_on_page: int, paging: Paging, count: Callable[[], int]) -> int:
+    if 0 < rows_on_page < paging.limit or (not rows_on_page and paging.offset == 0):
         # A short page is the last one: the total is known without a COUNT(*) over the org.
-        count = paging.offset + len(window)
-    else:
-        count = rows.count()
-    return Page(items=[render(row) for row in window], count=count)
+        return paging.offset + rows_on_page
+    return count()
 
 
 def _case_data(payload: Json) -> Json:
@@ -118,14 +130,17 @@ def _case_data(payload: Json) -> Json:
 @router.get_op("/cases", perm=Perm.VIEW_CASES, response={200: Page, **ERRORS})
 def list_cases(request: OrgRequest, filters: Query[CaseFilters]) -> Page:
     wanted = filters.dict(exclude={"limit", "offset"}, exclude_none=True)
-    rows = selectors.filter_cases(actor=request.membership, filters=wanted)
-    return _page(rows, filters, serializers.case_out)
+    listing = selectors.CaseListing(actor=request.membership, filters=wanted)
+    page = listing.page(filters.offset, filters.limit)
+    rows = list(selectors.case_rows(page, serializers.CASE_ROW_COLUMNS))
+    total = _total(len(rows), filters, listing.count)
+    return Page(items=[serializers.case_row_out(row) for row in rows], count=total)
 
 
 @router.post_op("/cases", perm=Perm.EDIT_CASES, response={201: Json, **ERRORS})
-def create_case(request: OrgRequest, payload: Body[Json]) -> tuple[int, Json]:
+def create_case(request: OrgRequest, payload: Body[Json]) -> Status[Json]:
     case = services.open_case(actor=request.membership, data=_case_data(payload))
-    return 201, serializers.case_out(case)
+    return Status(201, serializers.case_out(case))
 
 
 @router.get_op("/cases/{case_id}", perm=Perm.VIEW_CASES, response={200: Json, **ERRORS})
@@ -169,14 +184,17 @@ def approve_case_closure(request: OrgRequest, case_id: uuid.UUID) -> Json:
 @router.post_op(
     "/cases/{case_id}/break-glass", perm=Perm.BREAK_GLASS, response={201: Json, **ERRORS}
 )
-def break_glass(request: OrgRequest, case_id: uuid.UUID, payload: ReasonIn) -> tuple[int, Json]:
+def break_glass(request: OrgRequest, case_id: uuid.UUID, payload: ReasonIn) -> Status[Json]:
     case = selectors.hidden_case_for_break_glass(actor=request.membership, case_id=case_id)
     grant = services.break_glass(actor=request.membership, case=case, reason=payload.reason)
-    return 201, {
-        "id": str(grant.pk),
-        "case_id": str(case.pk),
-        "expires_at": grant.expires_at.isoformat(),
-    }
+    return Status(
+        201,
+        {
+            "id": str(grant.pk),
+            "case_id": str(case.pk),
+            "expires_at": grant.expires_at.isoformat(),
+        },
+    )
 
 
 @router.get_op("/people", perm=Perm.VIEW_IDENTITY, response={200: Page, **ERRORS})
@@ -194,9 +212,9 @@ def list_people(request: OrgRequest, paging: Query[CaseScoped], q: str | None = 
 
 
 @router.post_op("/people", perm=Perm.VIEW_IDENTITY, response={201: Json, **ERRORS})
-def create_person(request: OrgRequest, payload: Body[Json]) -> tuple[int, Json]:
+def create_person(request: OrgRequest, payload: Body[Json]) -> Status[Json]:
     person = services.create_person(actor=request.membership, data=_case_data(payload))
-    return 201, serializers.person_out(person, with_identity=True)
+    return Status(201, serializers.person_out(person, with_identity=True))
 
 
 @router.get_op("/people/{person_id}", perm=Perm.VIEW_IDENTITY, response={200: Json, **ERRORS})
@@ -228,7 +246,7 @@ def list_parties(request: OrgRequest, paging: Query[CaseScoped]) -> Page:
 
 
 @router.post_op("/parties", perm=Perm.EDIT_CASES, response={201: Json, **ERRORS})
-def create_party(request: OrgRequest, payload: PartyIn) -> tuple[int, Json]:
+def create_party(request: OrgRequest, payload: PartyIn) -> Status[Json]:
     actor = request.membership
     case = selectors.get_case(actor=actor, case_id=payload.case_id)
     person = (
@@ -244,7 +262,7 @@ def create_party(request: OrgRequest, payload: PartyIn) -> tuple[int, Json]:
         person_data=payload.person,
         context=payload.context,
     )
-    return 201, serializers.party_out(party)
+    return Status(201, serializers.party_out(party))
 
 
 @router.get_op("/parties/{party_id}", perm=Perm.VIEW_CASES, response={200: Json, **ERRORS})
@@ -273,10 +291,10 @@ def _case_from(request: OrgRequest, payload: Json) -> Any:
 
 
 @router.post_op("/events", perm=Perm.EDIT_CASES, response={201: Json, **ERRORS})
-def create_event(request: OrgRequest, payload: Body[Json]) -> tuple[int, Json]:
+def create_event(request: OrgRequest, payload: Body[Json]) -> Status[Json]:
     case = _case_from(request, payload)
     event = services.record_event(actor=request.membership, case=case, data=_case_data(payload))
-    return 201, serializers.event_out(event)
+    return Status(201, serializers.event_out(event))
 
 
 @router.get_op("/events/{event_id}", perm=Perm.VIEW_CASES, response={200: Json, **ERRORS})
@@ -299,7 +317,7 @@ def list_plans(request: OrgRequest, paging: Query[CaseScoped]) -> Page:
 
 
 @router.post_op("/support-plans", perm=Perm.EDIT_CASES, response={201: Json, **ERRORS})
-def create_plan(request: OrgRequest, payload: Body[Json]) -> tuple[int, Json]:
+def create_plan(request: OrgRequest, payload: Body[Json]) -> Status[Json]:
     case = _case_from(request, payload)
     goals = payload.pop("goals", [])
     actor = request.membership
@@ -308,7 +326,7 @@ def create_plan(request: OrgRequest, payload: Body[Json]) -> tuple[int, Json]:
         raise HtcdsValidationError({"goals": ["goals must be a list."]})
     for goal in goals:
         services.add_goal(actor=actor, plan=plan, data=goal if isinstance(goal, dict) else {})
-    return 201, serializers.plan_out(plan)
+    return Status(201, serializers.plan_out(plan))
 
 
 @router.get_op("/support-plans/{plan_id}", perm=Perm.VIEW_CASES, response={200: Json, **ERRORS})
@@ -332,7 +350,7 @@ def list_notes(request: OrgRequest, paging: Query[CaseScoped]) -> Page:
 
 
 @router.post_op("/notes", perm=Perm.EDIT_CASES, response={201: Json, **ERRORS})
-def create_note(request: OrgRequest, payload: NoteIn) -> tuple[int, Json]:
+def create_note(request: OrgRequest, payload: NoteIn) -> Status[Json]:
     case = selectors.get_case(actor=request.membership, case_id=payload.case_id)
     note = services.add_note(
         actor=request.membership,
@@ -341,7 +359,7 @@ def create_note(request: OrgRequest, payload: NoteIn) -> tuple[int, Json]:
         kind=payload.kind,
         occurred_at=payload.occurred_at,
     )
-    return 201, serializers.note_out(note)
+    return Status(201, serializers.note_out(note))
 
 
 @router.get_op("/notes/{note_id}", perm=Perm.VIEW_CASES, response={200: Json, **ERRORS})
@@ -363,7 +381,7 @@ def list_consents(
 
 
 @router.post_op("/consents", perm=Perm.EDIT_CASES, response={201: Json, **ERRORS})
-def create_consent(request: OrgRequest, payload: ConsentIn) -> tuple[int, Json]:
+def create_consent(request: OrgRequest, payload: ConsentIn) -> Status[Json]:
     actor = request.membership
     person = selectors.get_person(actor=actor, person_id=payload.person_id)
     case = selectors.get_case(actor=actor, case_id=payload.case_id) if payload.case_id else None
@@ -375,7 +393,7 @@ def create_consent(request: OrgRequest, payload: ConsentIn) -> tuple[int, Json]:
         evidence=payload.evidence,
         case=case,
     )
-    return 201, serializers.consent_out(consent)
+    return Status(201, serializers.consent_out(consent))
 
 
 @router.get_op("/consents/{consent_id}", perm=Perm.VIEW_CASES, response={200: Json, **ERRORS})
@@ -391,28 +409,8 @@ def get_consent(request: OrgRequest, consent_id: uuid.UUID) -> Json:
     return serializers.consent_out(consent)
 
 
-@router.get_op("/extension-fields", perm=Perm.VIEW_CASES, response={200: Page, **ERRORS})
-def list_extension_fields(request: OrgRequest, paging: Query[Paging]) -> Page:
-    rows = ExtensionField.objects.filter(is_active=True).order_by("entity", "name")
-    return _page(
-        rows,
-        paging,
-        lambda f: {
-            "id": str(f.pk),
-            "entity": f.entity,
-            "name": f.name,
-            "label": f.label,
-            "type": f.type,
-            "choices": f.choices,
-            "is_required": f.is_required,
-        },
-    )
-
-
-@router.post_op("/extension-fields", perm=Perm.MANAGE_EXTENSIONS, response={201: Json, **ERRORS})
-def create_extension_field(request: OrgRequest, payload: ExtensionFieldIn) -> tuple[int, Json]:
-    field = services.define_extension_field(actor=request.membership, **payload.dict())
-    return 201, {
+def _extension_out(field: ExtensionField) -> Json:
+    return {
         "id": str(field.pk),
         "entity": field.entity,
         "name": field.name,
@@ -420,7 +418,33 @@ def create_extension_field(request: OrgRequest, payload: ExtensionFieldIn) -> tu
         "type": field.type,
         "choices": field.choices,
         "is_required": field.is_required,
+        "is_active": field.is_active,
     }
+
+
+@router.get_op("/extension-fields", perm=Perm.VIEW_CASES, response={200: Page, **ERRORS})
+def list_extension_fields(request: OrgRequest, paging: Query[Paging]) -> Page:
+    return _page(selectors.extension_fields(), paging, _extension_out)
+
+
+@router.post_op("/extension-fields", perm=Perm.MANAGE_EXTENSIONS, response={201: Json, **ERRORS})
+def create_extension_field(request: OrgRequest, payload: ExtensionFieldIn) -> Status[Json]:
+    field = services.define_extension_field(actor=request.membership, **payload.dict())
+    return Status(201, _extension_out(field))
+
+
+@router.patch_op(
+    "/extension-fields/{field_id}", perm=Perm.MANAGE_EXTENSIONS, response={200: Json, **ERRORS}
+)
+def update_extension_field(
+    request: OrgRequest, field_id: uuid.UUID, payload: ExtensionFieldChange
+) -> Json:
+    """Label, more picklist values, required, in use; name, type and entity never change."""
+    field = selectors.get_extension_field(actor=request.membership, field_id=field_id)
+    changed = services.update_extension_field(
+        actor=request.membership, field=field, **payload.dict(exclude_unset=True)
+    )
+    return _extension_out(changed)
 
 
 @router.get_op("/htcds/schema.json", perm=None, public=True, response=Json, tags=["htcds"])
@@ -440,9 +464,9 @@ def htcds_schema(request: HttpRequest) -> Json:
         }
     },
 )
-def import_htcds_case(request: OrgRequest, document: Body[Json]) -> tuple[int, Json]:
+def import_htcds_case(request: OrgRequest, document: Body[Json]) -> Status[Json]:
     case = documents.import_case_document(actor=request.membership, document=document)
-    return 201, {"id": str(case.pk), "reference": case.reference}
+    return Status(201, {"id": str(case.pk), "reference": case.reference})
 
 
 @router.get_op(

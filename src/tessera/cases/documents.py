@@ -14,7 +14,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from tessera.cases import serializers, services
-from tessera.cases.models import Case, Person
+from tessera.cases.models import Case, ExtensionEntity, Person
+from tessera.cases.selectors.extensions import extension_fields
 from tessera.cases.services.common import acting, audit
 from tessera.consent.models import Consent
 from tessera.consent.services import record_consent
@@ -73,19 +74,31 @@ def import_case_document(*, actor: Membership, document: Any) -> Case:
         with _at("case"):
             case = services.open_case(actor=actor, data=_strip(document["case"]))
         people: dict[str, Person] = {}
+        person_names = {f.name for f in extension_fields(entity=ExtensionEntity.PERSON)}
         for i, entry in enumerate(document.get("people", [])):
             data = _strip(entry)
             ref = str(data.pop("ref", "") or f"#{i}")
             role = data.pop("role", None)
             if ref in people:
                 raise HtcdsValidationError({f"people[{i}].ref": [_("ref must be unique.")]})
+            extensions = data.pop("extensions", {})
             with _at(f"people[{i}]"):
+                if not isinstance(extensions, dict):
+                    raise HtcdsValidationError({"extensions": [_("extensions must be an object.")]})
+                person_data = {k: v for k, v in data.items() if k in PERSON_FIELDS}
+                context = {k: v for k, v in data.items() if k not in PERSON_FIELDS}
+                person_data["extensions"] = {
+                    k: v for k, v in extensions.items() if k in person_names
+                }
+                context["extensions"] = {
+                    k: v for k, v in extensions.items() if k not in person_names
+                }
                 party = services.add_party(
                     actor=actor,
                     case=case,
                     role=role or "",
-                    person_data={k: v for k, v in data.items() if k in PERSON_FIELDS},
-                    context={k: v for k, v in data.items() if k not in PERSON_FIELDS},
+                    person_data=person_data,
+                    context=context,
                 )
             people[ref] = party.person
         for i, entry in enumerate(document.get("events", [])):
@@ -160,6 +173,8 @@ def export_case_document(*, actor: Membership, case: Case) -> dict[str, Any]:
                 "role": context.pop("role"),
                 **{k: v for k, v in person.items() if k != "extensions"},
                 **{k: v for k, v in context.items() if k not in ("case_id", "person_id")},
+                # The person's own fields and their fields in this case share one set of names.
+                "extensions": {**person["extensions"], **context["extensions"]},
             }
         )
     if with_identity and parties:

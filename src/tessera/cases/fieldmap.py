@@ -6,9 +6,11 @@ validates the same way and every error names the HTCDS field (or extension field
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -113,6 +115,16 @@ def clean_extensions(
     return out
 
 
+def apply_extensions(instance: Any, entity: str, data: Any) -> list[str]:
+    """Validate extension values and set them on `instance`; returns "extensions.<name>" for each
+    value that changed. A record being created is checked for required fields even when no
+    extension value came with it (pass an empty mapping)."""
+    before = dict(instance.extensions or {})
+    instance.extensions = clean_extensions(entity, data, existing=before)
+    names = sorted(set(before) | set(instance.extensions))
+    return [f"extensions.{n}" for n in names if before.get(n) != instance.extensions.get(n)]
+
+
 def coerce_extension(definition: ExtensionField, value: Any) -> Any:
     name = definition.name
     if value is None or value == "" or value == []:
@@ -190,17 +202,25 @@ def export_values(
     instance: Any, entity: EntityMap, *, names: list[str] | None = None
 ) -> dict[str, Any]:
     """HTCDS name → JSON value for the given instance."""
-    out: dict[str, Any] = {}
-    for name in names if names is not None else list(entity.attrs):
-        value = getattr(instance, entity.attrs[name])
-        spec = field(name)
-        if isinstance(value, date):
-            value = value.isoformat()
-        elif isinstance(value, Decimal) or (
-            spec.type in ("Number", "Geolocation") and isinstance(value, str) and value
-        ):
-            value = float(value)
-        elif value == "":
-            value = None
-        out[name] = value
-    return out
+    wanted = names if names is not None else list(entity.attrs)
+    return {name: _json_value(name, getattr(instance, entity.attrs[name])) for name in wanted}
+
+
+def export_row(row: Mapping[str, Any], entity: EntityMap) -> dict[str, Any]:
+    """HTCDS name → JSON value for a row read with `.values()` (keys are model attributes)."""
+    return {name: _json_value(name, row[attr]) for name, attr in entity.attrs.items()}
+
+
+@cache
+def _is_numeric(name: str) -> bool:
+    return field(name).type in ("Number", "Geolocation")
+
+
+def _json_value(name: str, value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal) or (_is_numeric(name) and isinstance(value, str) and value):
+        return float(value)
+    if value == "":
+        return None
+    return value

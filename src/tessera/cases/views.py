@@ -7,42 +7,31 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from tessera.audit.models import AuditEvent
-from tessera.cases import fieldmap, selectors, services
-from tessera.cases.forms import form_fields, parse_post
-from tessera.cases.models import CaseStatus, NoteKind, PartyRole, Sensitivity
+from tessera.cases import case_actions, fieldmap, selectors, services
+from tessera.cases.forms import (
+    display_value,
+    extension_form_fields,
+    form_fields,
+    parse_extensions,
+    parse_post,
+)
+from tessera.cases.models import Case, CaseStatus, ExtensionEntity, NoteKind, PartyRole, Sensitivity
 from tessera.consent.models import Purpose
-from tessera.consent.services import record_consent
 from tessera.htcds.catalogue import choices_for
-from tessera.htcds.schema import EVENT_FIELDS, PERPETRATOR_FIELDS, PLAN_FIELDS, VICTIM_FIELDS
 from tessera.htcds.validation import HtcdsValidationError
 from tessera.tenancy.http import OrgRequest
 from tessera.tenancy.roles import Perm
 from tessera.tenancy.views import requires_perm
 
-TABS = ["people", "exploitation", "events", "plan", "notes", "consent", "audit"]
-PERSON_FORM_FIELDS = [
-    "prs_FirstName",
-    "prs_SecondName",
-    "prs_Birthdate",
-    "prs_Gender",
-    "prs_Citizenship",
-    "prs_MobilePhone",
-    "prs_IdentityNumber",
-    "prs_PrimaryLanguage",
-]
-PARTY_FORM_FIELDS = [
-    n
-    for n in VICTIM_FIELDS
-    if not n.startswith("vic_AgreementTo")
-    and n not in ("vic_Vulnerabilities", "vic_DetailsOfVulnerabilities")
-] + PERPETRATOR_FIELDS
+TABS = ["people", "details", "exploitation", "events", "plan", "notes", "consent", "audit"]
 
 
 def _date(raw: str | None) -> date | None:
@@ -50,6 +39,25 @@ def _date(raw: str | None) -> date | None:
         return date.fromisoformat(raw or "")
     except ValueError:
         return None
+
+
+class _CasePaginator(Paginator[Case]):
+    """Django's paginator over a CaseListing: the total and each page come from the listing's
+    index-only paths instead of counting and slicing one big query."""
+
+    def __init__(self, listing: selectors.CaseListing, per_page: int) -> None:
+        super().__init__([], per_page)
+        self.listing = listing
+
+    @cached_property
+    def count(self) -> int:
+        return self.listing.count()
+
+    def page(self, number: int | str) -> Page[Case]:
+        number = self.validate_number(number)
+        start = (number - 1) * self.per_page
+        rows = self.listing.page(start, self.per_page).select_related("owner")
+        return Page(list(rows), number, self)
 
 
 @requires_perm(Perm.VIEW_CASES)
@@ -65,8 +73,8 @@ def case_list(request: OrgRequest) -> HttpResponse:
         "opened_to": _date(get.get("opened_to")),
         "q": get.get("q", "").strip()[:200],
     }
-    cases = selectors.filter_cases(actor=actor, filters=filters)
-    page = Paginator(cases, 25).get_page(get.get("page"))
+    listing = selectors.CaseListing(actor=actor, filters=filters)
+    page = _CasePaginator(listing, 25).get_page(get.get("page"))
     context = {
         "page": page,
         "filters": filters,
@@ -74,91 +82,42 @@ def case_list(request: OrgRequest) -> HttpResponse:
         "exploitation_types": choices_for("vic_TypeOfExploitation"),
         "query_string": get.urlencode(),
         "can_edit": actor.has_perm(Perm.EDIT_CASES),
+        "case_fields": extension_form_fields(case_actions.Definitions().of(ExtensionEntity.CASE)),
     }
     template = "cases/_case_rows.html" if request.htmx else "cases/case_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
 
 @requires_perm(Perm.EDIT_CASES)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def case_new(request: OrgRequest) -> HttpResponse:
-    data = {"sensitivity": request.POST.get("sensitivity", Sensitivity.STANDARD)}
-    try:
-        case = services.open_case(actor=request.membership, data=data)
-    except HtcdsValidationError as exc:
-        messages.error(request, str(exc))
-        return redirect("cases:case_list")
-    messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
-    return redirect("cases:case_detail", case_id=case.pk)
-
-
-def _handle_action(
-    request: OrgRequest, case: Any
-) -> tuple[str, dict[str, list[str]], dict[str, Any]]:
-    """Run the POSTed action through its service; (tab, errors, submitted values)."""
-    actor = request.membership
-    post = request.POST
-    action = post.get("action", "")
-    values: dict[str, Any] = {}
-    try:
-        if action == "add_party":
-            values = parse_post(post, PERSON_FORM_FIELDS + PARTY_FORM_FIELDS)
-            person_data = {k: v for k, v in values.items() if k.startswith("prs_")}
-            context = {k: v for k, v in values.items() if not k.startswith("prs_")}
-            existing = post.get("existing_person")
-            person = selectors.get_person(actor=actor, person_id=existing) if existing else None
-            services.add_party(
-                actor=actor,
-                case=case,
-                role=post.get("role", ""),
-                person=person,
-                person_data=None if person else person_data,
-                context=context,
-            )
-            return "people", {}, {}
-        if action == "record_event":
-            values = parse_post(post, EVENT_FIELDS)
-            services.record_event(actor=actor, case=case, data=values)
-            return "events", {}, {}
-        if action == "create_plan":
-            values = parse_post(post, PLAN_FIELDS)
-            plan = services.create_support_plan(actor=actor, case=case, data=values)
-            if post.get("goal", "").strip():
-                services.add_goal(actor=actor, plan=plan, data={"description": post["goal"]})
-            return "plan", {}, {}
-        if action == "add_note":
-            services.add_note(
-                actor=actor,
-                case=case,
-                body=post.get("cco_CaseComment", ""),
-                kind=post.get("kind", "note"),
-            )
-            return "notes", {}, {}
-        if action == "record_consent":
-            person = selectors.get_person(actor=actor, person_id=post.get("person", ""))
-            record_consent(
-                actor=actor,
-                person=person,
-                purpose=post.get("purpose", ""),
-                is_given=post.get("con_Consent") == "given",
-                evidence=post.get("evidence", ""),
-                case=case,
-            )
-            return "consent", {}, {}
-        if action == "request_closure":
-            services.request_closure(
-                actor=actor,
-                case=case,
-                reason=post.get("reason", ""),
-                status=post.get("status", CaseStatus.CLOSED),
-            )
-            return "people", {}, {}
-        if action == "approve_closure":
-            services.approve_closure(actor=actor, case=case)
-            return "people", {}, {}
-    except HtcdsValidationError as exc:
-        return post.get("tab", "people"), exc.errors, values
-    raise Http404
+    """Open a case: sensitivity, the HTCDS case details and the organisation's case fields."""
+    definitions = case_actions.Definitions()
+    own = definitions.of(ExtensionEntity.CASE)
+    values: dict[str, Any] = {"sensitivity": Sensitivity.STANDARD}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        post = request.POST
+        values = {
+            **parse_post(post, case_actions.CASE_DETAIL_FIELDS),
+            "sensitivity": post.get("sensitivity", Sensitivity.STANDARD),
+            "extensions": parse_extensions(post, own),
+        }
+        try:
+            case = services.open_case(actor=request.membership, data=values)
+        except HtcdsValidationError as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
+            return redirect("cases:case_detail", case_id=case.pk)
+    context = {
+        "values": values,
+        "errors": errors,
+        "sensitivities": Sensitivity.choices,
+        "case_fields": form_fields(case_actions.CASE_DETAIL_FIELDS, values, errors)
+        + extension_form_fields(own, values.get("extensions"), errors),
+    }
+    return render(request, "cases/case_new.html", context, status=400 if errors else 200)
 
 
 @requires_perm(Perm.VIEW_CASES)
@@ -166,13 +125,15 @@ def _handle_action(
 def case_detail(request: OrgRequest, case_id: uuid.UUID) -> HttpResponse:
     actor = request.membership
     case = selectors.get_case(actor=actor, case_id=case_id)
+    definitions = case_actions.Definitions()
     tab = request.GET.get("tab", "people")
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     if request.method == "POST":
         if not actor.has_perm(Perm.EDIT_CASES):
             raise Http404
-        tab, errors, values = _handle_action(request, case)
+        outcome = case_actions.handle_action(actor, case, request.POST, definitions)
+        tab, errors, values = outcome.tab, outcome.errors, outcome.values
         if not errors:
             messages.success(request, _("Saved."))
             return redirect(f"{request.path}?tab={tab}")
@@ -202,10 +163,15 @@ def case_detail(request: OrgRequest, case_id: uuid.UUID) -> HttpResponse:
         "can_see_identity": can_see_identity,
         "can_approve": actor.has_perm(Perm.APPROVE_CLOSURE),
         "errors": errors,
-        "person_fields": form_fields(PERSON_FORM_FIELDS, values, errors),
-        "party_fields": form_fields(PARTY_FORM_FIELDS, values, errors),
-        "event_fields": form_fields(EVENT_FIELDS, values, errors),
-        "plan_fields": form_fields(PLAN_FIELDS, values, errors),
+        **case_actions.case_forms(
+            definitions,
+            values if values or tab != "details" else case_actions.case_detail_values(case),
+            errors,
+        ),
+        "case_extensions": [
+            (d.label, display_value(case.extensions.get(d.name)))
+            for d in definitions.of(ExtensionEntity.CASE)
+        ],
         "roles": PartyRole.choices,
         "note_kinds": NoteKind.choices,
         "purposes": Purpose.choices,
@@ -254,6 +220,6 @@ def person_detail(request: OrgRequest, person_id: uuid.UUID) -> HttpResponse:
 @requires_perm(Perm.VIEW_IDENTITY)
 def person_duplicates(request: OrgRequest) -> HttpResponse:
     """HTMX: people matching what is being typed into a new-person form."""
-    data = parse_post(request.GET, PERSON_FORM_FIELDS)
+    data = parse_post(request.GET, case_actions.PERSON_FORM_FIELDS)
     matches = list(selectors.find_duplicates(actor=request.membership, data=data)[:5])
     return render(request, "cases/_duplicates.html", {"matches": matches})

@@ -54,7 +54,11 @@ class _Bar:
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx", "xlsform", "ctdc"]))
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--user", "email", help="Act as this member (default: the first administrator).")
-@click.option("--batch-size", default=200, show_default=True, type=int)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    help="Cases per committed batch (default: 1000 for flat files, 200 for others).",
+)
 @click.option(
     "--report", "report_path", type=click.Path(path_type=Path), help="Write the report CSV here."
 )
@@ -65,7 +69,7 @@ def import_command(
     fmt: str | None,
     dry_run: bool,
     email: str | None,
-    batch_size: int,
+    batch_size: int | None,
     report_path: Path | None,
 ) -> None:
     """Import FILE into an organisation: validate, then commit in resumable batches. Re-running

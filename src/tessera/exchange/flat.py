@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from tessera.exchange.columns import (
 )
 from tessera.exchange.safety import check_cell, unquote
 from tessera.exchange.units import Problem, Unit, assign_keys
+from tessera.htcds.catalogue import fields
 
 OPEN_STATUSES = ("Active", "FollowUp")
 DEFAULT_ROLE = "PotentialVictim"
@@ -64,6 +66,7 @@ def table_to_units(header: list[str], rows: Iterable[tuple[int, list[Any]]]) -> 
             )
         seen.add(name)
     groups: dict[str, Unit] = {}
+    reader = CellReader()
     order: list[Unit] = []
     first = True
     for number, values in rows:
@@ -99,48 +102,94 @@ def table_to_units(header: list[str], rows: Iterable[tuple[int, list[Any]]]) -> 
             if ref:
                 groups[ref] = unit
         unit.problems.extend(unit_problems)
-        _add_row(unit, number, row)
+        _add_row(unit, number, row, reader)
     if header_problems:
         order.insert(0, Unit(document={}, first_row=1, problems=header_problems))
     assign_keys([u for u in order if u.document])
     return order
 
 
-def _read(unit: Unit, number: int, header: str, name: str, raw: Any) -> tuple[bool, Any]:
+# Columns whose cells repeat (picklists, flags, dates, numbers): their parsed values are worth
+# remembering for the rest of the file. Free text (names, addresses) is parsed afresh.
+_FREE_TEXT = frozenset({"Text", "Long Text"})
+
+
+def _repeats(name: str) -> bool:
+    spec = fields().get(name)
+    return spec is None or (spec.type not in _FREE_TEXT and not spec.type.startswith("Lookup"))
+
+
+class CellReader:
+    """Reads the cells of one file, remembering the outcome for each distinct value of a column
+    whose values repeat: a 200,000-row file has a few hundred distinct picklist cells, and
+    parsing each one once instead of every time is most of the cost of reading."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, type, Any], tuple[bool, Any, str]] = {}
+        self._repeating: dict[str, bool] = {}
+
+    def read(self, unit: Unit, number: int, header: str, name: str, raw: Any) -> tuple[bool, Any]:
+        repeats = self._repeating.get(name)
+        if repeats is None:
+            repeats = self._repeating[name] = _repeats(name)
+        # The type is part of the key: True, 1 and 1.0 are equal keys but different cells.
+        key = (name, type(raw), raw)
+        found = self._seen.get(key) if repeats else None
+        if found is None:
+            found = _parse(name, raw)
+            if repeats:
+                self._seen[key] = found
+        ok, value, message = found
+        if message:
+            unit.problems.append(Problem(number, header, name, message))
+        # A list is shared by every cell with this value: each document gets its own copy.
+        return ok, list(value) if isinstance(value, list) else value
+
+
+def _parse(name: str, raw: Any) -> tuple[bool, Any, str]:
     if isinstance(raw, str):
         message = check_cell(raw)
         if message:
-            unit.problems.append(Problem(number, header, name, message))
-            return False, None
+            return False, None, message
         raw = unquote(raw)
     try:
-        return True, cells.parse_cell(name, raw)
+        return True, cells.parse_cell(name, raw), ""
     except ValueError as exc:
-        unit.problems.append(Problem(number, header, name, str(exc)))
-        return False, None
+        return False, None, str(exc)
 
 
-def _add_row(unit: Unit, number: int, row: dict[str, tuple[str, Any]]) -> None:
+@cache
+def _path(part: str, index: int | None, name: str = "") -> str:
+    """A document path (`people[1].prs_Gender`). One string per path for the whole file: a
+    200,000-row file would otherwise hold a few million copies of a few hundred paths."""
+    at = part if index is None else f"{part}[{index}]"
+    return f"{at}.{name}" if name else at
+
+
+def _add_row(
+    unit: Unit, number: int, row: dict[str, tuple[str, Any]], reader: CellReader | None = None
+) -> None:
+    reader = reader or CellReader()
     doc = unit.document
     index = len(doc["people"])
     person: dict[str, Any] = {"ref": f"row{number}", "role": DEFAULT_ROLE}
     is_first = index == 0
     leftovers = []
     for name, (header, raw) in row.items():
-        ok, value = _read(unit, number, header, name, raw)
+        ok, value = reader.read(unit, number, header, name, raw)
         if not ok or name == CASE_REF:
             continue
         if name == ROLE:
             person["role"] = value
-            unit.cells[f"people[{index}].role"] = (number, header)
+            unit.cells[_path("people", index, ROLE)] = (number, header)
         elif name in PERSON_SIDE:
             person[name] = value
-            unit.cells[f"people[{index}].{name}"] = (number, header)
+            unit.cells[_path("people", index, name)] = (number, header)
         elif name == CARE_CONSENT or name in CONSENT_COLUMNS:
             purpose = CONSENT_COLUMNS.get(name, "care")
             given = value if isinstance(value, bool) else cells.parse_bool(value, name)
             if given is not None:
-                unit.cells[f"consent[{len(doc['consent'])}]"] = (number, header)
+                unit.cells[_path("consent", len(doc["consent"]))] = (number, header)
                 doc["consent"].append(
                     {"ref": person["ref"], "purpose": purpose, "con_Consent": given}
                 )
@@ -184,7 +233,7 @@ def _case_value(
         unit.owner_email = str(value)
     else:
         unit.document["case"][name] = value
-    unit.cells[f"case.{name}"] = (number, header)
+    unit.cells[_path("case", None, name)] = (number, header)
 
 
 def _case_current(unit: Unit, name: str) -> Any:

@@ -123,3 +123,25 @@ class CtdcRecord(OrgScopedModel):
 
     def __str__(self) -> str:
         return f"{self.dataset} {self.source_key}"
+
+
+class StagedBatch(OrgScopedModel):
+    """Rows of a validated bulk import, built and sealed by the dry run so that the commit does
+    not build them again (exchange/staging.py). The payload is sealed under the job's own key, as
+    the uploaded file is: shredding the job's key when the import finishes destroys it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
+    first_unit = models.PositiveIntegerField()
+    unit_count = models.PositiveIntegerField()
+    # What building the rows depended on besides the file; the commit rebuilds when it differs.
+    fingerprint = models.CharField(max_length=64)
+    payload = EncryptedBytesField(subject_field="job_id")
+
+    class Meta(OrgScopedModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["job", "first_unit"], name="staged_batch_once_per_job")
+        ]
+
+    def __str__(self) -> str:
+        return f"units {self.first_unit}+{self.unit_count} of {self.job_id}"

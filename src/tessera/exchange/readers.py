@@ -4,10 +4,12 @@ anything is written."""
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -39,8 +41,30 @@ def guess_format(name: str, data: bytes) -> str:
     return "csv"
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects that live on.
+
+    Reading 200,000 rows allocates millions of dicts and tuples, and the allocations keep
+    triggering collections that walk the objects built so far: reading a large file took 1.5 to 2
+    times as long. Nothing built here forms reference cycles, so pausing frees nothing late.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_units(data: bytes, fmt: str) -> list[Unit]:
     check_size(data)
+    with paused_gc():
+        return _read_units(data, fmt)
+
+
+def _read_units(data: bytes, fmt: str) -> list[Unit]:
     if fmt == "json":
         return read_json(data)
     if fmt == "csv":

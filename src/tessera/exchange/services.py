@@ -12,15 +12,17 @@ from django.utils.translation import gettext as _
 
 from tessera.audit.services import record
 from tessera.cases.services.common import acting, require
-from tessera.exchange import bulk
+from tessera.exchange import bulk, parallel, staging
 from tessera.exchange.committing import (
-    batch_duplicate_warnings,
     duplicate_warnings,
     import_unit,
+    save_batch,
+    staged_duplicate_warnings,
     store_ctdc_records,
 )
+from tessera.exchange.duplicates import is_one_of
 from tessera.exchange.models import CtdcRecord, ImportedRecord, ImportJob, ImportStatus
-from tessera.exchange.readers import FORMATS, guess_format, read_units
+from tessera.exchange.readers import FORMATS, guess_format, paused_gc, read_units
 from tessera.exchange.safety import ExchangeFileError
 from tessera.exchange.units import Problem, Unit
 from tessera.htcds.validation import HtcdsValidationError
@@ -31,6 +33,9 @@ from tessera.vault.keys import shred_subject
 
 Progress = Callable[[int, int], None]
 BATCH_SIZE = 200
+# Bulk batches are larger: their cost per batch (statements, locks, audit events) is fixed, and a
+# batch of 1,000 units still commits within a few seconds.
+BULK_BATCH_SIZE = 1000
 MAX_REPORT = 10_000
 
 
@@ -89,14 +94,28 @@ def _finish(job: ImportJob, status: str, problems: list[Problem], message: str =
     job.error_count = sum(p.level == "error" for p in problems)
     job.warning_count = sum(p.level == "warning" for p in problems)
     job.message = message
-    job.save()
+    # Not the uploaded file, which has not changed: rewriting it would cost as much as the upload.
+    job.save(
+        update_fields=[
+            "status",
+            "report",
+            "error_count",
+            "warning_count",
+            "message",
+            "total",
+            "processed",
+            "updated_at",
+        ]
+    )
 
 
 def validate_import(
     *, actor: Membership, job: ImportJob, progress: Progress | None = None
 ) -> ImportJob:
-    """The dry run: every unit goes through the real services inside a transaction that is then
-    rolled back, so the report finds everything a commit would refuse."""
+    """The dry run: every unit goes through the services' rules, and nothing is written but the
+    report. Bulk units are built, sealed and staged for the commit (`staging.py`); others go
+    through the real services inside a transaction that is then rolled back. Either way the
+    report finds everything a commit would refuse."""
     require(actor, Perm.IMPORT_DATA)
     with acting(actor):
         job.status = ImportStatus.VALIDATING
@@ -109,25 +128,26 @@ def validate_import(
         return job
     problems: list[Problem] = []
     job.total = len([u for u in units if u.document])
-    with org_context(actor.org):
-        use_bulk = _uses_bulk(job, units)
-        owners = bulk.member_emails(actor) if use_bulk else {}
-    for start in range(0, len(units), BATCH_SIZE):
-        chunk = units[start : start + BATCH_SIZE]
-        ready: list[Unit] = []
-        with org_context(actor.org):
-            problems.extend(_check_chunk(actor, job, chunk, ready, use_bulk, owners))
-        if ready:
-            with org_context(actor.org):
-                problems.extend(batch_duplicate_warnings(ready))
-        if progress is not None:
-            progress(min(start + BATCH_SIZE, len(units)), len(units))
+    with acting(actor):
+        staging.discard(job)
+        builder = staging.UnitBuilder(actor) if _uses_bulk(job, units) else None
+    chunks = [units[start : start + BATCH_SIZE] for start in range(0, len(units), BATCH_SIZE)]
+    if builder is not None:
+        _validate_bulk(actor, job, builder, chunks, problems, progress)
+    else:
+        for done, chunk in enumerate(chunks, start=1):
+            with acting(actor):
+                problems.extend(_check_chunk(actor, job, chunk))
+            if progress is not None:
+                progress(min(done * BATCH_SIZE, len(units)), len(units))
     status = (
         ImportStatus.INVALID
         if any(p.level == "error" for p in problems)
         else ImportStatus.VALIDATED
     )
     with acting(actor):
+        if status == ImportStatus.INVALID:
+            staging.discard(job)
         job.processed = 0
         _finish(job, status, problems)
         record(
@@ -146,33 +166,44 @@ def _uses_bulk(job: ImportJob, units: list[Unit]) -> bool:
     return job.format in BULK_FORMATS and bulk.qualifies(units)
 
 
-def _check_chunk(
+def _validate_bulk(
     actor: Membership,
     job: ImportJob,
-    chunk: list[Unit],
-    ready: list[Unit],
-    use_bulk: bool,
-    owners: dict[str, Any],
-) -> list[Problem]:
-    """Validate a chunk of units (in the organisation's context); valid bulk units go to `ready`."""
+    builder: staging.UnitBuilder,
+    chunks: list[list[Unit]],
+    problems: list[Problem],
+    progress: Progress | None,
+) -> None:
+    """Build and seal chunks of bulk units in worker processes; here, report and stage each."""
+    built = parallel.in_order(
+        lambda index: staging.build_chunk(builder, chunks[index]),
+        len(chunks),
+        parallel.worker_count(),
+    )
+    first = 0  # the chunk's first unit, counting units with a document
+    total = sum(len(chunk) for chunk in chunks)
+    refused = False  # once a unit is refused, the job cannot be committed: stop staging
+    for done, (chunk, result) in enumerate(zip(chunks, built, strict=True), start=1):
+        with paused_gc(), acting(actor):
+            problems.extend(result.problems)
+            problems.extend(staged_duplicate_warnings(result.checks))
+            refused = refused or any(p.level == "error" for p in result.problems)
+            if not refused:
+                staging.stage(job, first, result, builder.fingerprint)
+        first += sum(1 for u in chunk if u.document)
+        if progress is not None:
+            progress(min(done * BATCH_SIZE, total), total)
+
+
+def _check_chunk(actor: Membership, job: ImportJob, chunk: list[Unit]) -> list[Problem]:
+    """Problems of a chunk of units that go through the case services one by one."""
     problems: list[Problem] = []
     for unit in chunk:
         problems.extend(unit.problems)
         if not unit.document or unit.problems or job.format == "ctdc":
             continue
-        if not use_bulk:
-            problems.extend(_try_unit(actor, unit))
-            continue
-        try:
-            bulk.prepare(actor, unit, owners)
-            ready.append(unit)
-        except HtcdsValidationError as exc:
-            problems.extend(_located(unit, exc))
+        problems.extend(_try_unit(actor, unit))
     return problems
-
-
-def _located(unit: Unit, exc: HtcdsValidationError) -> list[Problem]:
-    return [unit.problem(path, m) for path, messages in exc.errors.items() for m in messages]
 
 
 def _try_unit(actor: Membership, unit: Unit) -> list[Problem]:
@@ -185,10 +216,28 @@ def _try_unit(actor: Membership, unit: Unit) -> list[Problem]:
     except _DryRun:
         pass
     except HtcdsValidationError as exc:
-        problems.extend(_located(unit, exc))
+        problems.extend(bulk.located(unit, exc))
     except PermissionDenied as exc:
         problems.append(unit.problem("", str(exc)))
     return problems
+
+
+def _bulk_source(
+    actor: Membership, job: ImportJob
+) -> tuple[staging.StagedRows | staging.FileUnits | None, list[Unit]]:
+    """Where the commit takes its units from: the dry run's staged rows while they still hold,
+    else the file (built again in bulk when it qualifies, or through the services)."""
+    if job.format in BULK_FORMATS:
+        with acting(actor):
+            builder = staging.UnitBuilder(actor)
+            staged = staging.StagedRows(job, job.total, builder.fingerprint)
+            if staged.usable and not bulk.has_extension_fields():
+                return staged, []
+    units = [u for u in _units(job) if u.document]
+    with acting(actor):
+        if _uses_bulk(job, units):
+            return staging.FileUnits(staging.UnitBuilder(actor), units), units
+    return None, units
 
 
 def commit_import(
@@ -196,7 +245,7 @@ def commit_import(
     actor: Membership,
     job: ImportJob,
     progress: Progress | None = None,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
 ) -> ImportJob:
     """Import a validated job in batches. Each batch, its records' source keys and the job's
     progress commit together: a crash loses at most the batch in flight, and a re-run resumes
@@ -204,55 +253,32 @@ def commit_import(
     require(actor, Perm.IMPORT_DATA)
     if job.status not in (ImportStatus.VALIDATED, ImportStatus.IMPORTING):
         raise ExchangeFileError(_("Only a validated import without errors can be committed."))
-    units = [u for u in _units(job) if u.document]
+    source, units = _bulk_source(actor, job)
+    total = job.total if isinstance(source, staging.StagedRows) else len(units)
+    batch_size = batch_size or (BULK_BATCH_SIZE if source is not None else BATCH_SIZE)
     with acting(actor):
-        use_bulk = _uses_bulk(job, units)
         job.status = ImportStatus.IMPORTING
-        job.total = len(units)
+        job.total = total
         job.save(update_fields=["status", "total", "updated_at"])
-    warnings: list[dict[str, Any]] = list(job.report)
-    while job.processed < len(units):
-        with acting(actor):
-            job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    report = _Report(job.report)
+    while job.processed < total:
+        with paused_gc(), acting(actor):
+            # Not the uploaded file: a large one would be read and written again every batch.
+            job = ImportJob.objects.select_for_update().defer("content").get(pk=job.pk)
             start = job.processed
-            batch = units[start : start + batch_size]
-            keyed = CtdcRecord if job.format == "ctdc" else ImportedRecord
-            known = set(
-                keyed.objects.filter(source_key__in=[u.key for u in batch]).values_list(
-                    "source_key", flat=True
-                )
-            )
-            created: list[str] = []
-            if use_bulk:
-                fresh = [u for u in batch if u.key not in known]
-                owners = bulk.member_emails(actor)
-                prepared = [bulk.prepare(actor, u, owners) for u in fresh]
-                warnings.extend(
-                    p.as_dict()
-                    for p in batch_duplicate_warnings(fresh)
-                    if p.as_dict() not in warnings
-                )
-                created = bulk.save_batch(actor, prepared, job)
-                job.skipped += len(batch) - len(fresh)
-                batch = []
-            elif job.format == "ctdc":
-                fresh = [u for u in batch if u.key not in known]
-                store_ctdc_records(fresh, job)
-                created = [u.key for u in fresh]
-                job.skipped += len(batch) - len(fresh)
-                batch = []
-            for unit in batch:
-                if unit.key in known:
-                    job.skipped += 1
-                    continue
-                warnings.extend(
-                    p.as_dict() for p in duplicate_warnings(unit) if p.as_dict() not in warnings
-                )
-                created.append(str(import_unit(actor=actor, unit=unit, job=job).pk))
-            job.processed = min(start + batch_size, len(units))
+            stop = min(start + batch_size, total)
+            if source is not None:
+                created = _commit_bulk(actor, job, source, start, stop, report)
+            else:
+                created = _commit_units(actor, job, units[start:stop], report)
+            job.processed = stop
             job.created_cases += len(created)
-            job.report = warnings[:MAX_REPORT]
-            job.save()
+            progress_fields = ["processed", "created_cases", "skipped", "updated_at"]
+            if report.grown:
+                job.report = report.entries[:MAX_REPORT]
+                progress_fields.append("report")
+                report.grown = False
+            job.save(update_fields=progress_fields)
             record(
                 action="exchange.import_batch",
                 object_type="ImportJob",
@@ -260,13 +286,14 @@ def commit_import(
                 reason=f"units {start + 1}-{job.processed}: {len(created)} records created",
             )
         if progress is not None:
-            progress(job.processed, len(units))
+            progress(job.processed, total)
     with acting(actor):
         job.status = ImportStatus.DONE
         job.finished_at = timezone.now()
-        # The uploaded file holds identities that now live in the cases: destroy the job's key so
-        # the copy is unreadable everywhere, backups included, and drop the ciphertext.
+        # The uploaded file (and the rows staged from it) hold identities that now live in the
+        # cases: destroy the job's key so every copy is unreadable, backups included.
         job.content = None
+        staging.discard(job)
         shred_subject(job.pk)
         job.save(update_fields=["status", "finished_at", "updated_at", "content"])
         record(
@@ -276,6 +303,61 @@ def commit_import(
             reason=f"{job.created_cases} cases created, {job.skipped} already imported",
         )
     return job
+
+
+class _Report:
+    """The job's report entries, growing with warnings found while committing (each once)."""
+
+    def __init__(self, entries: list[dict[str, Any]]) -> None:
+        self.entries = list(entries)
+        self._seen = {tuple(sorted(e.items())) for e in self.entries}
+        self.grown = False
+
+    def extend(self, problems: list[Problem]) -> None:
+        for problem in problems:
+            entry = problem.as_dict()
+            key = tuple(sorted(entry.items()))
+            if key not in self._seen:
+                self._seen.add(key)
+                self.entries.append(entry)
+                self.grown = True
+
+
+def _known(keyed: type[ImportedRecord | CtdcRecord], keys: list[str]) -> set[str]:
+    found = keyed.objects.filter(is_one_of("source_key", keys))
+    return set(found.values_list("source_key", flat=True))
+
+
+def _commit_bulk(
+    actor: Membership,
+    job: ImportJob,
+    source: staging.StagedRows | staging.FileUnits,
+    start: int,
+    stop: int,
+    report: _Report,
+) -> list[str]:
+    known = _known(ImportedRecord, source.keys(start, stop))
+    fresh = source.fresh(start, stop, known)
+    report.extend(staged_duplicate_warnings([(u.first_row, u.matches) for u in fresh]))
+    job.skipped += (stop - start) - len(fresh)
+    return save_batch(actor, fresh, job)
+
+
+def _commit_units(
+    actor: Membership, job: ImportJob, batch: list[Unit], report: _Report
+) -> list[str]:
+    keyed = CtdcRecord if job.format == "ctdc" else ImportedRecord
+    known = _known(keyed, [u.key for u in batch])
+    fresh = [u for u in batch if u.key not in known]
+    job.skipped += len(batch) - len(fresh)
+    if job.format == "ctdc":
+        store_ctdc_records(fresh, job)
+        return [u.key for u in fresh]
+    created = []
+    for unit in fresh:
+        report.extend(duplicate_warnings(unit))
+        created.append(str(import_unit(actor=actor, unit=unit, job=job).pk))
+    return created
 
 
 def run_import(

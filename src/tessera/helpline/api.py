@@ -10,6 +10,7 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from ninja import Body, Query, Schema
 from ninja.errors import HttpError
+from ninja.responses import Status
 
 from tessera.api.base import MAX_LIMIT, OrgRouter, Paging, RowId
 from tessera.cases import selectors as case_selectors
@@ -81,9 +82,9 @@ def list_contacts(request: OrgRequest, filters: Query[ContactFilters]) -> Page:
 
 
 @router.post_op("/helpline/contacts", perm=Perm.HANDLE_CONTACTS, response={201: Json, **ERRORS})
-def create_contact(request: OrgRequest, payload: Body[Json]) -> tuple[int, Json]:
+def create_contact(request: OrgRequest, payload: Body[Json]) -> Status[Json]:
     contact = services.record_contact(actor=request.membership, data=payload)
-    return 201, serializers.contact_detail(contact)
+    return Status(201, serializers.contact_detail(contact))
 
 
 @router.get_op(
@@ -125,9 +126,7 @@ def link_case(request: OrgRequest, contact_id: uuid.UUID, payload: Body[Json]) -
     perm=Perm.HANDLE_CONTACTS,
     response={201: Json, **ERRORS},
 )
-def link_person(
-    request: OrgRequest, contact_id: uuid.UUID, payload: Body[Json]
-) -> tuple[int, Json]:
+def link_person(request: OrgRequest, contact_id: uuid.UUID, payload: Body[Json]) -> Status[Json]:
     """Link a person the advisor may see (cases.selectors.get_person) to the contact:
     `{"person_id": "…", "role": "…"}`."""
     actor = request.membership
@@ -137,9 +136,10 @@ def link_person(
     person = case_selectors.get_person(actor=actor, person_id=str(payload["person_id"]))
     role = str(payload.get("role") or "")
     services.link_person(actor=actor, contact=contact, person=person, role=role)
-    return 201, serializers.contact_summary(contact) | {
-        "people": [str(p) for p in contact.people.values_list("person_id", flat=True)]
-    }
+    people, _hidden = selectors.linked_people(actor=actor, contact=contact)
+    return Status(
+        201, serializers.contact_summary(contact) | {"people": [str(p.person_id) for p in people]}
+    )
 
 
 @router.post_op("/helpline/lookup", perm=Perm.HANDLE_CONTACTS, response={200: Json, **ERRORS})
@@ -162,7 +162,7 @@ def list_tasks(request: OrgRequest, scope: str = "mine") -> Page:
 
 
 @router.post_op("/helpline/tasks", perm=Perm.HANDLE_CONTACTS, response={201: Json, **ERRORS})
-def create_task(request: OrgRequest, payload: TaskIn) -> tuple[int, Json]:
+def create_task(request: OrgRequest, payload: TaskIn) -> Status[Json]:
     actor = request.membership
     contact = (
         selectors.get_contact(actor=actor, contact_id=payload.contact_id)
@@ -189,7 +189,7 @@ def create_task(request: OrgRequest, payload: TaskIn) -> tuple[int, Json]:
         priority=payload.priority,
         details=payload.details,
     )
-    return 201, serializers.task_out(task)
+    return Status(201, serializers.task_out(task))
 
 
 @router.post_op(
@@ -220,7 +220,7 @@ def get_article(request: OrgRequest, article_id: RowId) -> Json:
     public=True,
     response={201: Json, 400: ErrorOut, 404: ErrorOut, 413: ErrorOut, 429: ErrorOut},
 )
-def public_report(request: HttpRequest, payload: Body[Json]) -> tuple[int, Json]:
+def public_report(request: HttpRequest, payload: Body[Json]) -> Status[Json]:
     """A report from a partner app into the named organisation's triage queue (no login)."""
     if len(request.body) > MAX_PUBLIC_BODY:
         raise HttpError(413, f"The report is larger than {MAX_PUBLIC_BODY} bytes.")
@@ -238,4 +238,4 @@ def public_report(request: HttpRequest, payload: Body[Json]) -> tuple[int, Json]
     if not str(payload.get("summary") or "").strip():
         raise HttpError(400, "Describe what happened in 'summary'.")
     contact = services.submit_public_report(org=org, data=payload, source=Source.PARTNER_API, ip=ip)
-    return 201, {"id": str(contact.pk), "status": "received"}
+    return Status(201, {"id": str(contact.pk), "status": "received"})

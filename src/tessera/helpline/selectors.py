@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from tessera.cases.models import Case, CaseParty, Person
 from tessera.cases.models.case import OPEN_STATUSES
-from tessera.cases.selectors import visible_cases
+from tessera.cases.selectors import search_people, visible_cases, visible_people
 from tessera.helpline.models import (
     URGENT_LEVELS,
     Contact,
+    ContactPerson,
     KnowledgeArticle,
     Notification,
     Task,
@@ -33,6 +34,7 @@ from tessera.vault.blind import blind_index
 from tessera.vault.normalise import normalise_phone
 
 LOOKUP_LIMIT = 20
+PEOPLE_TO_LINK = 10
 # What a lookup shows of each earlier contact (no sealed field: nothing is decrypted on this path).
 LOOKUP_FIELDS = (
     "org_id",
@@ -54,11 +56,7 @@ LOOKUP_FIELDS = (
     "team",
     "handled_by_id",
     "caller_phone_index",
-    "case__id",
-    "case__org_id",
-    "case__reference",
-    "case__status",
-    "case__sensitivity",
+    "case",
 )
 
 
@@ -128,34 +126,73 @@ def lookup_caller(*, actor: Membership, phone: str) -> CallerLookup | None:
     if not actor.has_perm(Perm.HANDLE_CONTACTS):
         return result
     index = blind_index("phone", e164)
-    # Fetched by the (org, phone index, started_at) index, then checked against the case access
-    # rules for the few cases they name: cheaper than joining every visible case of the org.
+    # The telephony system waits on this: few queries, and the access rules only when a case is
+    # named. First the contacts, by the (org, phone index, started_at) index.
     candidates = list(
         Contact.objects.filter(caller_phone_index=index)
-        .select_related("case")
         .only(*LOOKUP_FIELDS)
         .order_by("-started_at")[: LOOKUP_LIMIT * 2]
     )
+    # Then the cases named: those of these contacts and those in which a person with this number
+    # takes part. The access rules are applied to these few cases only, not joined to every case.
     people = Person.objects.filter(
         Q(mobile_phone_index=index) | Q(home_phone_index=index), merged_into__isnull=True
     ).values("pk")[:LOOKUP_LIMIT]
-    party_cases = set(
-        CaseParty.objects.filter(person__in=people).values_list("case_id", flat=True)[:LOOKUP_LIMIT]
+    party_cases = CaseParty.objects.filter(person__in=people).values("case_id")[:LOOKUP_LIMIT]
+    contact_cases = {c.case_id for c in candidates if c.case_id}
+    named: Q | None
+    if contact_cases:
+        named = Q(pk__in=contact_cases) | Q(pk__in=party_cases)
+    else:
+        # Most callers' contacts name no case: a cheap query says whether anyone else does,
+        # and the access rules (the costliest query to build) are usually skipped.
+        party_case_ids = [row["case_id"] for row in party_cases]
+        named = Q(pk__in=party_case_ids) if party_case_ids else None
+    seen = (
+        {
+            case.pk: case
+            for case in visible_cases(actor=actor)
+            .filter(named)
+            .only("reference", "status")
+            .order_by()
+        }
+        if named is not None
+        else {}
     )
-    case_ids = {c.case_id for c in candidates if c.case_id} | party_cases
-    seen = {case.pk: case for case in visible_cases(actor=actor).filter(pk__in=case_ids)}
     for contact in candidates:
-        if contact.case_id is None or contact.case_id in seen:
-            if len(result.contacts) < LOOKUP_LIMIT:
-                result.contacts.append(contact)
-        else:
-            result.hidden_contacts += 1
+        if contact.case_id is not None:
+            if contact.case_id not in seen:
+                result.hidden_contacts += 1
+                continue
+            contact.case = seen[contact.case_id]  # its reference is shown: no query per contact
+        if len(result.contacts) < LOOKUP_LIMIT:
+            result.contacts.append(contact)
     result.cases = sorted(
         (case for case in seen.values() if case.status in OPEN_STATUSES),
         key=lambda case: case.reference,
     )
     result.safety_flags = sorted({f for c in result.contacts for f in c.safety_flags})
     return result
+
+
+def linked_people(*, actor: Membership, contact: Contact) -> tuple[list[ContactPerson], int]:
+    """The contact's people that `actor` may see (with their roles), and how many others it names:
+    a person linked from a case the actor cannot see is counted, never named."""
+    links = ContactPerson.objects.filter(contact=contact)
+    shown = list(
+        links.filter(person__in=visible_people(actor=actor).values("pk"))
+        .select_related("person")
+        .order_by("pk")
+    )
+    return shown, links.count() - len(shown)
+
+
+def people_to_link(*, actor: Membership, contact: Contact, query: str) -> list[Person]:
+    """People matching `query` exactly (name, phone, document number, date of birth: the blind
+    indexes) whom `actor` may see and who are not linked to the contact yet."""
+    already = ContactPerson.objects.filter(contact=contact).values("person_id")
+    found = search_people(actor=actor, query=query[:200]).exclude(pk__in=already)
+    return list(found.order_by("pk")[:PEOPLE_TO_LINK])
 
 
 def visible_tasks(*, actor: Membership) -> QuerySet[Task]:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("contacts/<uuid:contact_id>/", advisor.contact_detail, name="contact_detail"),
     path("contacts/<uuid:contact_id>/take/", advisor.contact_take, name="contact_take"),
     path("contacts/<uuid:contact_id>/case/", advisor.contact_link_case, name="contact_link_case"),
+    path("contacts/<uuid:contact_id>/people/", advisor.contact_people, name="contact_people"),
     path("contacts/<uuid:contact_id>/tasks/", advisor.task_add, name="task_add"),
     path("tasks/", advisor.tasks, name="tasks"),
     path("tasks/<uuid:task_id>/complete/", advisor.task_complete, name="task_complete"),

@@ -1,18 +1,21 @@
-"""DP synthetic data: noisy 1- and 2-way marginals, a fitted joint table, rounded sampling.
+"""DP synthetic data: noisy marginals, a joint table fitted to them, rows sampled from it.
 
-By default all 2-way marginals are measured once with OpenDP's (discrete) Gaussian mechanism
-under zCDP (rho converted from (ε, δ), composed additively and checked with OpenDP's privacy
-maps). ``select=`` switches to MST-style selection (McKenna, Miklau, Sheldon 2021): a share of
-rho measures every 1-way marginal, a share chooses a spanning tree of pairs (plus
-``extra_pairs``) with OpenDP's noisy max (exponential mechanism, zCDP), and the rest measures
-the chosen pairs. On CTDC it measured worse than all pairs (the data's dependencies, mostly
-shared missingness, span every pair), so it is not the default. The
-domain of every column comes from a public key set (``data/keysets.json`` or ``keys``); values
-outside it count as missing. Reading categories from the data leaks which rare categories occur,
-so it is only an explicit opt-in (``categories_from_data=True``). Iterative proportional fitting then finds a joint distribution over the full
-domain close to them, and rows are produced by systematic sampling of that table to the noisy
-row count (unbiased, exact total). Why not
-AIM or pac-synth: see docs/decisions/0101-privacy-synthesiser.md.
+1. The domain of every column comes from a public key set (``data/keysets.json`` or
+   ``keys``); values outside it count as missing. Reading categories from the data leaks
+   which rare categories occur, so that is only an explicit opt-in
+   (``categories_from_data=True``).
+2. The budget: (ε, δ) becomes the largest zCDP rho whose conversion back to (ε, δ), by
+   OpenDP's own privacy map (Canonne, Kamath, Steinke 2020), stays within the request; the
+   textbook bound ε = rho + 2√(rho ln 1/δ) gives away a third of the budget at ε = 1.
+3. Every 2-way marginal (or, with ``degree=3``, every 3-way one) is measured once with
+   OpenDP's discrete Gaussian; the spend is read back from OpenDP's privacy map and checked
+   against rho.
+4. A joint table over the full domain is fitted to the noisy marginals by Private-PGM's
+   estimator (``_joint.fit``), which keeps it non-negative and consistent.
+5. Rows are drawn from that table by systematic sampling to the estimated row count
+   (unbiased per cell, exact total).
+
+Why this design and what else was measured: docs/decisions/0101-privacy-synthesiser.md.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 import opendp.prelude as dp
 import pandas as pd
 
+from tessera.privacy._joint import JointDomain, Measurement, fit
 from tessera.privacy.errors import PrivacyError
 from tessera.privacy.keysets import public_keysets
 
@@ -34,13 +38,37 @@ dp.enable_features("contrib")
 
 MAX_CELLS = 20_000_000
 MISSING = ""
+# Pruning never keeps combinations fitted below 4 rows: at eps = 4 (sigma 7.8) 0.2 sigma left
+# 5.6% of 2-way combinations fabricated, 4 rows (0.5 sigma) 1.9% (docs/decisions/0101).
+PRUNE_FLOOR = 4.0
 
 
 def rho_from_epsilon_delta(epsilon: float, delta: float) -> float:
-    """Largest zCDP rho whose (ε, δ) guarantee is within the request: ε = rho + 2√(rho ln 1/δ)."""
+    """Textbook zCDP rho for (ε, δ): ε = rho + 2√(rho ln 1/δ) (Bun, Steinke 2016); a lower bound."""
     log_term = math.log(1 / delta)
     root = -math.sqrt(log_term) + math.sqrt(log_term + epsilon)
     return root * root
+
+
+def zcdp_rho(epsilon: float, delta: float) -> float:
+    """Largest rho whose (ε, δ) by OpenDP's zCDP → approximate-DP map is within the request."""
+
+    def epsilon_at(rho: float) -> float:
+        try:
+            approx = dp.c.make_zCDP_to_approxDP(_gaussian(1 / math.sqrt(2 * rho)))
+            profile = cast(Callable[[int], dp.PrivacyProfile], approx.map)(1)
+            return float(cast(Callable[[float], float], profile.epsilon)(delta))
+        except dp.OpenDPException:  # overflows far beyond any useful epsilon
+            return math.inf
+
+    low = rho_from_epsilon_delta(epsilon, delta)
+    if epsilon_at(low) > epsilon:  # only where OpenDP overflows: keep the textbook bound
+        return low
+    high = low * 4
+    for _ in range(40):
+        middle = (low + high) / 2
+        low, high = (middle, high) if epsilon_at(middle) <= epsilon else (low, middle)
+    return low
 
 
 @dataclass
@@ -50,6 +78,7 @@ class SynthResult:
     data: pd.DataFrame
     rho: float
     sigma: float
+    measured: list[tuple[str, ...]]
 
 
 def synthesise(
@@ -57,13 +86,13 @@ def synthesise(
     *,
     epsilon: float,
     delta: float | None = None,
-    iterations: int = 30,
+    iterations: int | None = None,
     rng: np.random.Generator | None = None,
     keys: Mapping[str, Sequence[str]] | None = None,
     multi_valued: Collection[str] = (),
     categories_from_data: bool = False,
-    select: tuple[float, float] | None = None,
-    extra_pairs: int = 0,
+    prune: float = 0.2,
+    degree: int = 2,
 ) -> SynthResult:
     """Produce a synthetic table under (ε, δ)-DP (add/remove one record).
 
@@ -71,21 +100,25 @@ def synthesise(
         df: categorical table (every value is a category; blank is its own category).
         epsilon: ε > 0.
         delta: δ; defaults to 1 / (10 n).
-        iterations: IPF sweeps.
+        iterations: mirror-descent steps of the fit; by default 200 at rho = 0.03 (eps = 1),
+            growing with sqrt(rho) up to 1000: less noise makes a sharper optimum that takes
+            longer to reach (at eps = 4, 150 steps left the 2-way error at 8.1, 450 steps at 4.7).
         rng: randomness for sampling rows (the DP noise always comes from OpenDP).
         keys: column → public categories; defaults to the shipped key sets.
         multi_valued: columns whose cells may hold several ``;``-separated keys; their domain
             is every non-empty subset of the keys (public, since the keys are).
         categories_from_data: read categories from the data instead (not DP: reveals which
             categories occur; only for tables whose categories are already public).
-        select: MST-style instead of all pairs: the shares of rho for the 1-way marginals
-            and for choosing pairs (the rest measures the d - 1 + ``extra_pairs`` chosen
-            pairs). ``None`` (default) measures every pair, which measured better on CTDC
-            (see docs/decisions/0101-privacy-synthesiser.md).
-        extra_pairs: with ``select``, pairs chosen beyond the spanning tree.
+        prune: remove from the fit every combination of a measured clique estimated below
+            ``prune`` x sigma rows (at least ``PRUNE_FLOOR``) before sampling
+            (post-processing): fewer fabricated combinations, more suppressed ones (measured
+            in docs/decisions/0101). 0 keeps all.
+        degree: measure every 2-way (default) or every 3-way marginal; 3 halves the 3-way
+            error on CTDC but takes about five times longer.
 
     Raises:
-        PrivacyError: for ε ≤ 0, an empty table or a domain too large for the joint table.
+        PrivacyError: for ε ≤ 0, δ outside (0, 1), an empty table, a column without a public
+            key set, a degree other than 2 or 3, or a domain too large for the joint table.
     """
     if not epsilon > 0:
         raise PrivacyError(f"ε must be positive, got {epsilon}")
@@ -95,6 +128,57 @@ def synthesise(
     if not 0 < delta < 1:
         raise PrivacyError(f"δ must be in (0, 1), got {delta}")
     rng = rng or np.random.default_rng()
+    codes, labels = _encode(df, keys, multi_valued, categories_from_data)
+    shape = tuple(len(u) for u in labels)
+    if math.prod(shape) > MAX_CELLS:
+        raise PrivacyError(
+            f"the joint domain has {math.prod(shape):,} cells (limit {MAX_CELLS:,}); "
+            "use fewer or coarser columns"
+        )
+    d = len(shape)
+    if degree not in (2, 3):
+        raise PrivacyError(f"degree must be 2 or 3, got {degree}")
+    cliques = [*itertools.combinations(range(d), min(degree, d))]
+    rho = zcdp_rho(epsilon, delta)
+    sigma, spent = _gaussian_sigma(len(cliques), rho)
+    if spent > rho * (1 + 1e-9):
+        raise PrivacyError("internal error: the noise does not meet the requested rho")
+    measurements = [
+        Measurement(c, _noisy(_marginal(codes, shape, c), sigma), sigma) for c in cliques
+    ]
+    total = max(_total(measurements), 1.0)
+    domain = JointDomain(shape, cliques)
+    if iterations is None:
+        iterations = int(min(max(200 * math.sqrt(rho / 0.0306), 200), 1000))
+    fitted = fit(domain, measurements, total, iterations)
+    if prune > 0:
+        start = _pruned(domain, fitted, max(prune * sigma, PRUNE_FLOOR))
+        fitted = fit(domain, measurements, total, iterations // 4, start)
+    joint = domain.from_matrix(fitted)
+    rows = _round(joint.ravel(), round(total), rng)
+    idx = np.unravel_index(np.repeat(np.arange(joint.size), rows), shape)
+    out = pd.DataFrame({c: labels[j][idx[j]] for j, c in enumerate(df.columns)})
+    out = out.replace(MISSING, pd.NA).sample(frac=1, random_state=int(rng.integers(1 << 31)))
+    names = [tuple(str(df.columns[a]) for a in c) for c in cliques]
+    return SynthResult(out.reset_index(drop=True), rho, sigma, names)
+
+
+def _pruned(domain: JointDomain, fitted: np.ndarray, threshold: float) -> np.ndarray:
+    """The fit with every combination of a measured clique below ``threshold`` rows removed.
+
+    Post-processing of DP output. A maximum-entropy fit spreads a little mass over every
+    combination, and sampled rows then show combinations that never occurred (fabricated).
+    """
+    small = [(m < threshold).astype(float) for m in domain.marginals(fitted)]
+    return np.where(domain.spread(small) > 0, 0.0, fitted)
+
+
+def _encode(
+    df: pd.DataFrame,
+    keys: Mapping[str, Sequence[str]] | None,
+    multi_valued: Collection[str],
+    categories_from_data: bool,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     codes, labels = [], []
     public = public_keysets() if keys is None else keys
     for column in df.columns:
@@ -114,63 +198,20 @@ def synthesise(
         normalised = [_normalise(v, order) for v in text.tolist()]
         codes.append(np.array([position.get(v, 0) for v in normalised], dtype=np.int64))
         labels.append(np.asarray(domain, dtype=object))
-    shape = tuple(len(u) for u in labels)
-    if math.prod(shape) > MAX_CELLS:
-        raise PrivacyError(
-            f"the joint domain has {math.prod(shape):,} cells (limit {MAX_CELLS:,}); "
-            "use fewer or coarser columns"
-        )
-    d = len(shape)
+    return codes, labels
 
-    def marginal(axes: tuple[int, ...]) -> np.ndarray:
-        sub = tuple(shape[a] for a in axes)
-        flat = np.ravel_multi_index(tuple(codes[a] for a in axes), sub)
-        return np.bincount(flat, minlength=math.prod(sub)).reshape(sub).astype(float)
 
-    rho = rho_from_epsilon_delta(epsilon, delta)
-    if d < 3 or select is None:
-        pairs: list[tuple[int, ...]] = [*itertools.combinations(range(d), 2)] or [(0,)]
-        sigma, spent = _gaussian_sigma(len(pairs), rho)
-        measured = [(axes, _noisy(marginal(axes), sigma)) for axes in pairs]
-    else:
-        # MST-style (McKenna et al. 2021): 1-way marginals, then a maximum spanning tree of
-        # pairs chosen by the exponential mechanism on how badly independence fits each pair,
-        # then the chosen pairs measured with most of the budget.
-        rho_one, rho_select = rho * select[0], rho * select[1]
-        sigma_one, spent = _gaussian_sigma(d, rho_one)
-        ones = [((a,), _noisy(marginal((a,)), sigma_one)) for a in range(d)]
-        estimate = max(float(np.mean([m.sum() for _, m in ones])), 1.0)
-        shares = [m / max(m.sum(), 1e-9) for _, m in ones]
-        edges = [*itertools.combinations(range(d), 2)]
-        scores = np.array(
-            [
-                np.abs(marginal(e) - estimate * np.outer(shares[e[0]], shares[e[1]])).sum()
-                for e in edges
-            ]
-        )
-        chosen, spent_select = _spanning_tree(edges, scores, d, rho_select, extra_pairs)
-        sigma, spent_pairs = _gaussian_sigma(len(chosen), rho - rho_one - rho_select)
-        spent += spent_select + spent_pairs
-        measured = ones + [(axes, _noisy(marginal(axes), sigma)) for axes in chosen]
-    if spent > rho * (1 + 1e-9):
-        raise PrivacyError("internal error: the noise does not meet the requested rho")
-    mixed = select is not None and d >= 3
-    total = float(np.mean([m.sum() for _, m in measured]))
-    joint = np.full(shape, total / math.prod(shape))
-    for _ in range(iterations):
-        for axes, target in measured:
-            other = tuple(a for a in range(d) if a not in axes)
-            current = joint.sum(axis=other)
-            # MST mixes 1-way and pair measurements whose noisy totals differ: rescale.
-            scaled = target * (joint.sum() / max(target.sum(), 1e-9)) if mixed else target
-            ratio = np.divide(scaled, current, out=np.zeros_like(target), where=current > 0)
-            expand = [slice(None) if a in axes else None for a in range(d)]
-            joint *= ratio[tuple(expand)]
-    rows = _round(joint.ravel(), round(total), rng)
-    idx = np.unravel_index(np.repeat(np.arange(joint.size), rows), shape)
-    out = pd.DataFrame({c: labels[j][idx[j]] for j, c in enumerate(df.columns)})
-    out = out.replace(MISSING, pd.NA).sample(frac=1, random_state=int(rng.integers(1 << 31)))
-    return SynthResult(out.reset_index(drop=True), rho, sigma)
+def _marginal(codes: list[np.ndarray], shape: tuple[int, ...], axes: tuple[int, ...]) -> np.ndarray:
+    sub = tuple(shape[a] for a in axes)
+    flat = np.ravel_multi_index(tuple(codes[a] for a in axes), sub)
+    return np.bincount(flat, minlength=math.prod(sub)).reshape(sub).astype(float)
+
+
+def _total(measurements: Sequence[Measurement]) -> float:
+    # Each marginal's sum estimates the row count with variance sigma² x cells: weigh by that.
+    weights = np.array([1 / (m.sigma**2 * m.values.size) for m in measurements])
+    sums = np.array([m.values.sum() for m in measurements])
+    return float((weights * sums).sum() / weights.sum())
 
 
 def _round(mass: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -212,50 +253,7 @@ def _gaussian(sigma: float) -> dp.Measurement:
 
 
 def _noisy(counts: np.ndarray, sigma: float) -> np.ndarray:
-    # Each record adds one to one cell of a marginal: L2 sensitivity 1 per marginal.
-    noisy = np.asarray(_gaussian(sigma)(counts.astype(np.int64).ravel().tolist()), dtype=float)
-    clipped: np.ndarray = np.clip(noisy.reshape(counts.shape), 0, None)
-    return clipped
-
-
-def _spanning_tree(
-    edges: list[tuple[int, int]], scores: np.ndarray, d: int, rho: float, extra: int = 0
-) -> tuple[list[tuple[int, ...]], float]:
-    """Kruskal with OpenDP's noisy max (zCDP) picking each edge among those joining two parts.
-
-    A score is the L1 distance between a pair's true counts and the independence estimate
-    from the noisy 1-way marginals: adding or removing a record moves it by at most 1.
-    """
-    extra = min(extra, len(edges) - (d - 1))
-    per_step = rho / max(d - 1 + extra, 1)
-    domain = dp.vector_domain(dp.atom_domain(T=float, nan=False))
-
-    def make(scale: float) -> dp.Measurement:
-        return dp.m.make_noisy_max(
-            domain, dp.linf_distance(T=float), dp.zero_concentrated_divergence(), scale=scale
-        )
-
-    scale = dp.binary_search_param(make, d_in=1.0, d_out=per_step)
-    select = make(scale)
-    parent = list(range(d))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
-    chosen: list[tuple[int, ...]] = []
-    spent = 0.0
-    while len(chosen) < d - 1:
-        open_edges = [i for i, (a, b) in enumerate(edges) if find(a) != find(b)]
-        pick = open_edges[int(select([float(scores[i]) for i in open_edges]))]
-        spent += float(cast(Callable[[float], float], select.map)(1.0))
-        a, b = edges[pick]
-        parent[find(a)] = find(b)
-        chosen.append(edges[pick])
-    while len(chosen) < d - 1 + extra:
-        open_edges = [i for i, e in enumerate(edges) if e not in chosen]
-        pick = open_edges[int(select([float(scores[i]) for i in open_edges]))]
-        spent += float(cast(Callable[[float], float], select.map)(1.0))
-        chosen.append(edges[pick])
-    return chosen, spent
+    # Each record adds one to one cell of a marginal: L2 sensitivity 1 per marginal. The
+    # noisy counts stay unclipped: the fit weighs them, and clipping would bias small cells.
+    noisy = _gaussian(sigma)(counts.astype(np.int64).ravel().tolist())
+    return np.asarray(noisy, dtype=float).reshape(counts.shape)

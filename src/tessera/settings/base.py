@@ -218,6 +218,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 TESSERA_MASTER_KEY = env_str("TESSERA_MASTER_KEY", "")
 TESSERA_PREVIOUS_MASTER_KEYS = env_list("TESSERA_PREVIOUS_MASTER_KEYS", [])
 TESSERA_MASTER_KEY_FILE = env_str("TESSERA_MASTER_KEY_FILE", str(DATA_DIR / "master.keys"))
+# Worker processes that build and seal the rows of a large import (0: one per core, at most 4).
+TESSERA_IMPORT_WORKERS = env_int("TESSERA_IMPORT_WORKERS", 0)
 
 # --- Helpline ---
 # An urgent contact nobody has taken for this long raises an alert.

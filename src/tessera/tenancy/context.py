@@ -55,9 +55,17 @@ def _apply_db_setting(value: str) -> None:
             cursor.execute("SELECT set_config(%s, %s, true)", [ORG_SETTING, value])
 
 
+def _opens_transaction() -> bool:
+    """Whether the atomic block about to be entered starts (and so will end) the transaction. The
+    setting then ends with it: restoring it on the way out would be one more round trip on every
+    request for nothing."""
+    return not connection.in_atomic_block and connection.get_autocommit()
+
+
 @contextmanager
 def org_context(org: Organisation) -> Iterator[Organisation]:
     """Act for `org` inside one transaction (the database setting is transaction-local)."""
+    ends_transaction = _opens_transaction()
     with transaction.atomic():
         previous = _current_org.get()
         token = _current_org.set(org)
@@ -66,13 +74,14 @@ def org_context(org: Organisation) -> Iterator[Organisation]:
             yield org
         finally:
             _current_org.reset(token)
-            if not connection.needs_rollback:
+            if not ends_transaction and not connection.needs_rollback:
                 _apply_db_setting(str(previous.pk) if previous is not None else "")
 
 
 @contextmanager
 def system_context() -> Iterator[None]:
     """Act for no organisation: only the system audit chain is reachable."""
+    ends_transaction = _opens_transaction()
     with transaction.atomic():
         org_token = _current_org.set(None)
         system_token = _system.set(True)
@@ -83,5 +92,5 @@ def system_context() -> Iterator[None]:
             _system.reset(system_token)
             _current_org.reset(org_token)
             previous = _current_org.get()
-            if not connection.needs_rollback:
+            if not ends_transaction and not connection.needs_rollback:
                 _apply_db_setting(str(previous.pk) if previous is not None else "")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from tessera.accounts.tokens import authenticate_token
+from tessera.accounts.tokens import resolve_token
 from tessera.audit.context import Actor, acting_as
 from tessera.tenancy.context import org_context
 from tessera.tenancy.models import Membership
@@ -65,14 +65,15 @@ class OrgMiddleware:
             scheme, _, raw = authorization.partition(" ")
             if scheme.lower() != "bearer" or not raw.strip():
                 return JsonResponse({"detail": "Use 'Authorization: Bearer <token>'."}, status=401)
-            token = authenticate_token(raw.strip())
-            if token is None:
+            grant = resolve_token(raw.strip())
+            if grant is None:
                 return JsonResponse({"detail": "Invalid or revoked API token."}, status=401)
-            request.user = token.user
-            request.api_token = token  # type: ignore[attr-defined]
+            request.user = grant.token.user
+            request.api_token = grant.token  # type: ignore[attr-defined]
             # Bearer tokens are not sent by browsers on their own, so CSRF does not apply.
             request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
-            memberships = [m for m in active_memberships(request) if m.org_id == token.org_id]
+            # A token acts in its own organisation only, whatever else its user belongs to.
+            memberships = [grant.membership]
         else:
             memberships = active_memberships(request)
         request.memberships = memberships  # type: ignore[attr-defined]

@@ -21,5 +21,18 @@ def blind_index(kind: str, normalised: str) -> str:
         raise ValueError(f"Blind indexes are only for {sorted(KINDS)}, not {kind!r}.")
     if not normalised:
         return ""
-    mac = hmac.new(org_keys().index_key, f"{kind}\x1f{normalised}".encode(), hashlib.sha256)
-    return mac.hexdigest()[: INDEX_BYTES * 2]
+    return keyed_index(index_mac(org_keys().index_key), kind, normalised)
+
+
+def index_mac(index_key: bytes) -> hmac.HMAC:
+    """An HMAC keyed with an organisation's index key, to be copied for each value."""
+    return hmac.new(index_key, digestmod=hashlib.sha256)
+
+
+def keyed_index(mac: hmac.HMAC, kind: str, normalised: str) -> str:
+    """The index of an already-normalised value under `index_mac(...)` ('' for an empty value)."""
+    if not normalised:
+        return ""
+    value = mac.copy()
+    value.update(f"{kind}\x1f{normalised}".encode())
+    return value.hexdigest()[: INDEX_BYTES * 2]

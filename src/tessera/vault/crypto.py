@@ -25,8 +25,13 @@ def new_key() -> bytes:
 
 
 def seal(key: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
+    return seal_with_cipher(AESGCM(key), plaintext, associated_data)
+
+
+def seal_with_cipher(cipher: AESGCM, plaintext: bytes, associated_data: bytes) -> bytes:
+    """`seal` with a cipher already set up for its key (bulk sealing reuses one per key)."""
     nonce = os.urandom(NONCE_BYTES)
-    return VERSION + nonce + AESGCM(key).encrypt(nonce, plaintext, associated_data)
+    return VERSION + nonce + cipher.encrypt(nonce, plaintext, associated_data)
 
 
 def open_sealed(key: bytes, sealed: bytes, associated_data: bytes) -> bytes:

@@ -36,10 +36,18 @@ class Sealed(bytes):
     """A ciphertext as loaded from the database, not yet opened."""
 
 
+def associated_data(org_id: int, table: str, column: str, row_id: object) -> bytes:
+    """What a sealed value is bound to: organisation, table, column and row (its id as text)."""
+    return f"tessera:v1|{org_id}|{table}|{column}|{row_id}".encode()
+
+
 def _associated_data(instance: models.Model, field: models.Field[Any, Any]) -> bytes:
-    return (
-        f"tessera:v1|{instance.org_id}|{instance._meta.db_table}|{field.column}|{instance.pk}"  # type: ignore[attr-defined]
-    ).encode()
+    return associated_data(
+        instance.org_id,  # type: ignore[attr-defined]
+        instance._meta.db_table,
+        field.column,
+        instance.pk,
+    )
 
 
 class _SealedAttribute:
@@ -93,6 +101,8 @@ class EncryptedField(models.BinaryField):  # type: ignore[type-arg]
             )
             subjects = set(getattr(cls, "_vault_subject_fields", set())) | {self.subject_field}
             cls._vault_subject_fields = subjects  # type: ignore[attr-defined]
+            sealed = set(getattr(cls, "_vault_sealed_attnames", set())) | {self.attname}
+            cls._vault_sealed_attnames = sealed  # type: ignore[attr-defined]
             cls.tessera_after_fetch = staticmethod(_prefetch_keys_for_rows)  # type: ignore[attr-defined]
 
     def subject_of(self, instance: models.Model) -> uuid.UUID:
@@ -147,7 +157,10 @@ def _forget_keys_of_previous_save(sender: type, instance: models.Model, **kwargs
 
 
 def _prefetch_keys_for_rows(rows: list[models.Model]) -> None:
-    subject_fields = type(rows[0])._vault_subject_fields  # type: ignore[attr-defined]
+    model = type(rows[0])
+    if not any(name in rows[0].__dict__ for name in model._vault_sealed_attnames):  # type: ignore[attr-defined]
+        return  # every sealed column was deferred (.only/.defer): there is nothing to open
+    subject_fields = model._vault_subject_fields  # type: ignore[attr-defined]
     subjects = []
     for row in rows:
         for field in subject_fields:

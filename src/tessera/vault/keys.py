@@ -33,7 +33,7 @@ def _wrap_context(org_id: int, purpose: str) -> bytes:
     return f"tessera:v1|org-key|{org_id}|{purpose}".encode()
 
 
-def _subject_context(org_id: int, subject_id: uuid.UUID) -> bytes:
+def _subject_context(org_id: int, subject_id: uuid.UUID | str) -> bytes:
     return f"tessera:v1|subject-key|{org_id}|{subject_id}".encode()
 
 

@@ -2,6 +2,7 @@
 
 from tessera.cases.models.access import BreakGlassGrant, CaseAccessGrant
 from tessera.cases.models.case import Case, CaseSequence, CaseStatus, Sensitivity
+from tessera.cases.models.counts import CaseCount
 from tessera.cases.models.extensions import ExtensionEntity, ExtensionField, ExtensionType
 from tessera.cases.models.party import CaseParty, PartyRole
 from tessera.cases.models.person import Gender, Person
@@ -18,6 +19,7 @@ __all__ = [
     "BreakGlassGrant",
     "Case",
     "CaseAccessGrant",
+    "CaseCount",
     "CaseNote",
     "CaseParty",
     "CaseSequence",

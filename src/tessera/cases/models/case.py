@@ -29,6 +29,10 @@ class Sensitivity(models.TextChoices):
     HIGHLY_RESTRICTED = "highly_restricted", _("Highly restricted (named users)")
 
 
+_LIST_PREFIX_OPENED = ("org", "-opened_on", "-created_at")
+_LIST_COLUMNS = ("sensitivity", "team", "owner", "id", "exploitation_tags", "country_tags")
+
+
 class Case(OrgScopedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(_("Case reference"), max_length=32)
@@ -87,9 +91,28 @@ class Case(OrgScopedModel):
             )
         ]
         indexes = [
-            models.Index(fields=["org", "-opened_on", "-created_at"], name="case_org_opened"),
-            models.Index(fields=["org", "status", "-opened_on"], name="case_org_status_opened"),
+            # Pages: each holds every column the list filters and the access rule read, so the
+            # ids of a page come from the index alone, in order (selectors.CaseListing.page).
+            models.Index(
+                fields=[*_LIST_PREFIX_OPENED, *_LIST_COLUMNS, "status"],
+                name="case_org_opened_cover",
+            ),
+            models.Index(
+                fields=["org", "status", *_LIST_PREFIX_OPENED[1:], *_LIST_COLUMNS],
+                name="case_org_status_cover",
+            ),
             models.Index(fields=["org", "owner", "-opened_on"], name="case_org_owner_opened"),
+            # Counts: one small range per part of the access rule (selectors.CaseListing.count).
+            models.Index(
+                fields=["org", "status"],
+                condition=models.Q(sensitivity="standard"),
+                name="case_standard_status",
+            ),
+            models.Index(
+                fields=["org", "status", "sensitivity", "team", *_LIST_COLUMNS[2:], "opened_on"],
+                condition=~models.Q(sensitivity="standard"),
+                name="case_restricted_access",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,11 @@ from tessera.cases.services.cases import (
     request_closure,
     update_case,
 )
-from tessera.cases.services.extensions import define_extension_field
+from tessera.cases.services.extensions import (
+    PICKLIST_TYPES,
+    define_extension_field,
+    update_extension_field,
+)
 from tessera.cases.services.people import (
     add_party,
     create_person,
@@ -36,6 +40,7 @@ from tessera.cases.services.work import (
 )
 
 __all__ = [
+    "PICKLIST_TYPES",
     "add_goal",
     "add_note",
     "add_party",
@@ -57,6 +62,7 @@ __all__ = [
     "set_sensitivity",
     "update_case",
     "update_event",
+    "update_extension_field",
     "update_goal",
     "update_party",
     "update_person",

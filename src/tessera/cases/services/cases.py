@@ -62,11 +62,9 @@ def _apply_own(case: Case, own: dict[str, Any], actor: Membership) -> list[str]:
                 changed.append(key)
         elif key == "extensions":
             try:
-                case.extensions = fieldmap.clean_extensions("case", value, existing=case.extensions)
+                changed += fieldmap.apply_extensions(case, "case", value)
             except HtcdsValidationError as exc:
                 error.errors.update(exc.errors)
-            else:
-                changed.extend(f"extensions.{name}" for name in value)
     if error.errors:
         raise error
     return changed

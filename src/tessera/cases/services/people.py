@@ -27,11 +27,8 @@ def _clean_person(person: Person, data: dict[str, Any]) -> list[str]:
         )
     cleaned = fieldmap.clean_htcds(fieldmap.PERSON, htcds)
     changed = fieldmap.apply_values(person, fieldmap.PERSON, cleaned)
-    if "extensions" in own:
-        person.extensions = fieldmap.clean_extensions(
-            "person", own["extensions"], existing=person.extensions
-        )
-        changed += [f"extensions.{k}" for k in own["extensions"]]
+    if "extensions" in own or person._state.adding:
+        changed += fieldmap.apply_extensions(person, "person", own.get("extensions", {}))
     return changed
 
 
@@ -71,15 +68,14 @@ def _clean_party(party: CaseParty, data: dict[str, Any]) -> list[str]:
                 party.role = value
                 changed.append("role")
         elif key == "extensions":
-            try:
-                party.extensions = fieldmap.clean_extensions(
-                    "party", value, existing=party.extensions
-                )
-                changed += [f"extensions.{k}" for k in value]
-            except HtcdsValidationError as exc:
-                error.errors.update(exc.errors)
+            continue
         else:
             error.add(key, _("%(field)s is not a field of this record.") % {"field": key})
+    if "extensions" in own or party._state.adding:
+        try:
+            changed += fieldmap.apply_extensions(party, "party", own.get("extensions", {}))
+        except HtcdsValidationError as exc:
+            error.errors.update(exc.errors)
     try:
         cleaned = fieldmap.clean_htcds(fieldmap.PARTY, htcds)
     except HtcdsValidationError as exc:

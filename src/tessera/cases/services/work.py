@@ -36,16 +36,15 @@ def _clean(
         changed += fieldmap.apply_values(instance, entity, fieldmap.clean_htcds(entity, htcds))
     except HtcdsValidationError as exc:
         error.errors.update(exc.errors)
+    if "extensions" in own_fields and ("extensions" in own or instance._state.adding):
+        try:
+            changed += fieldmap.apply_extensions(instance, entity.entity, own.get("extensions", {}))
+        except HtcdsValidationError as exc:
+            error.errors.update(exc.errors)
     for key, value in own.items():
         if key == "extensions" and key in own_fields:
-            try:
-                instance.extensions = fieldmap.clean_extensions(
-                    entity.entity, value, existing=instance.extensions
-                )
-                changed += [f"extensions.{k}" for k in value]
-            except HtcdsValidationError as exc:
-                error.errors.update(exc.errors)
-        elif key == "end_date" and key in own_fields:
+            continue
+        if key == "end_date" and key in own_fields:
             try:
                 instance.end_date = fieldmap.coerce_value_date(value, "end_date")
                 changed.append(key)

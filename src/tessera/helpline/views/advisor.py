@@ -3,24 +3,28 @@ linking to cases, tasks, notifications and alerts. Views parse and render; servi
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tessera.cases import selectors as case_selectors
+from tessera.cases import services as case_services
 from tessera.cases.services.common import CaseRuleError
 from tessera.helpline import selectors, services
 from tessera.helpline.models import (
     CallerType,
     Channel,
+    Contact,
     Direction,
     Outcome,
     Priority,
@@ -46,6 +50,17 @@ FORM_FIELDS = (
     "caller_email",
     "safe_contact",
     "triage_status",
+)
+
+
+# Suggestions only: a person's role in a contact is free text, as in the API.
+PERSON_ROLES = (
+    gettext_lazy("caller"),
+    gettext_lazy("potential victim"),
+    gettext_lazy("suspected exploiter"),
+    gettext_lazy("witness"),
+    gettext_lazy("family member"),
+    gettext_lazy("employer"),
 )
 
 
@@ -129,12 +144,61 @@ def contact_detail(request: OrgRequest, contact_id: str) -> HttpResponse:
         "contact": contact,
         "lookup": lookup,
         "errors": errors,
+        **_people_context(request, contact),
         "tasks": selectors.visible_tasks(actor=actor).filter(contact=contact),
         "members": actor.org.memberships.filter(is_active=True).select_related("user"),
         "can_edit_cases": actor.has_perm(Perm.EDIT_CASES),
         **_choices(),
     }
     return render(request, "helpline/contact_detail.html", context, status=400 if errors else 200)
+
+
+def _people_context(request: OrgRequest, contact: Contact) -> dict[str, Any]:
+    """The contact's people and, when the advisor searched (`person_q`), whom they could link.
+    Every name shown is a read of identifying data, audited like the case page's."""
+    actor = request.membership
+    people, hidden_people = selectors.linked_people(actor=actor, contact=contact)
+    query = request.GET.get("person_q", "").strip()[:200]
+    candidates = (
+        selectors.people_to_link(actor=actor, contact=contact, query=query) if query else []
+    )
+    if actor.has_perm(Perm.VIEW_IDENTITY):
+        for person in [link.person for link in people] + candidates:
+            case_services.record_identity_read(actor=actor, person=person, purpose="contact page")
+    return {
+        "people": people,
+        "hidden_people": hidden_people,
+        "person_q": query,
+        "candidates": candidates,
+        "can_see_identity": actor.has_perm(Perm.VIEW_IDENTITY),
+        "person_roles": PERSON_ROLES,
+    }
+
+
+@requires_perm(Perm.HANDLE_CONTACTS)
+@require_http_methods(["GET", "POST"])
+def contact_people(request: OrgRequest, contact_id: str) -> HttpResponse:
+    """GET (HTMX): the people matching `person_q` who could be linked. POST: link `person_id`
+    (someone the advisor may see, as the API's link operation requires) in a free-text role."""
+    actor = request.membership
+    contact = selectors.get_contact(actor=actor, contact_id=contact_id)
+    if request.method == "GET":
+        context = {"contact": contact, **_people_context(request, contact)}
+        return render(request, "helpline/_person_results.html", context)
+    try:
+        person_id = uuid.UUID(request.POST.get("person_id", ""))
+    except ValueError:
+        raise Http404 from None  # no one has that id, as for anyone the advisor may not see
+    person = case_selectors.get_person(actor=actor, person_id=person_id)
+    try:
+        services.link_person(
+            actor=actor, contact=contact, person=person, role=request.POST.get("role", "")
+        )
+    except CaseRuleError as exc:
+        messages.error(request, " ".join(m for found in exc.errors.values() for m in found))
+    else:
+        messages.success(request, _("Person linked to the contact."))
+    return redirect(reverse("helpline:contact_detail", args=[contact.pk]) + "#people-heading")
 
 
 @requires_perm(Perm.HANDLE_CONTACTS)
