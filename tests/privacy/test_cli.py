@@ -69,8 +69,13 @@ def test_encode_and_link_commands_produce_id_pairs(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
+    assert "match keys" in result.output
+    assert list(pd.read_csv(tmp_path / "ea.csv").columns) == ["id", "clk", "keys", "layout"]
     pairs = pd.read_csv(tmp_path / "pairs.csv")
     assert (pairs["a_id"] == pairs["b_id"]).mean() > 0.95
+    dice = [str(tmp_path / "ea.csv"), str(tmp_path / "eb.csv"), "--method", "dice"]
+    result = runner.invoke(privacy_cli, ["link", *dice, "-o", str(tmp_path / "dice.csv")])
+    assert result.exit_code == 0 and "comparisons" in result.output, result.output
 
 
 def test_bad_input_gives_a_clear_error_not_a_traceback(tmp_path: Path) -> None:

@@ -146,8 +146,19 @@ def test_mondrian_keeps_l_diversity_and_refuses_t_closeness(cases: pd.DataFrame)
 def test_vectorised_date_generalisation_matches_cell_by_cell() -> None:
     from tessera.privacy.hierarchies import DateHierarchy
 
-    values = ["2019-03-04", "", "2020-12-31", "2005-01-01", "2019-03-04"]
     hierarchy = DateHierarchy()
-    for level in range(hierarchy.height + 1):
-        want = [hierarchy.generalise(v, level) for v in values]
-        assert hierarchy.generalise_many(values, level) == want
+    for values in (
+        ["2019-03-04", "", "2020-12-31", "2005-01-01", "2019-03-04"],
+        ["2019-03-04", "4 March 2018", "", "1999-12-31"],  # not all ISO: the mixed parser
+        ["2019-03-04", "2018-01-02;2019-05-06", ""],  # multi-valued: cell by cell
+    ):
+        for level in range(hierarchy.height + 1):
+            want = [hierarchy.generalise(v, level) for v in values]
+            assert hierarchy.generalise_many(values, level) == want
+
+
+def test_a_value_that_is_not_a_date_is_named() -> None:
+    from tessera.privacy.hierarchies import DateHierarchy
+
+    with pytest.raises(PrivacyError, match="'not a date at all'"):
+        DateHierarchy().validate(["2019-03-04", "not a date at all"], "date_identified")

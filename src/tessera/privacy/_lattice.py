@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from tessera.privacy.hierarchies import MISSING, TOP, Hierarchy
+from tessera.privacy.hierarchies import INFERENCE_SAMPLE, MISSING, TOP, Hierarchy
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -37,26 +37,45 @@ class EncodedColumn:
 
 def factorise_text(values: pd.Series) -> tuple[IntArray, list[str]]:
     """Codes and distinct values of a column read as stripped text; missing becomes ``""``."""
-    raw_codes, raw_uniques = pd.factorize(values, sort=True)
+    codes, uniques, _ = factorise_with_sample(values)
+    return codes, uniques
+
+
+def factorise_with_sample(values: pd.Series) -> tuple[IntArray, list[str], list[str]]:
+    """:func:`factorise_text`, plus up to 200 distinct raw values in order of appearance.
+
+    The sample is what :func:`~tessera.privacy.hierarchies.infer_hierarchy` looks at, so a
+    column is hashed once for both.
+    """
+    raw_codes, raw_uniques = pd.factorize(values)
+    sample = [str(u) for u in raw_uniques[:INFERENCE_SAMPLE]]
     texts = [str(u).strip() for u in raw_uniques] + [MISSING]
     merged, uniques = pd.factorize(pd.Series(texts, dtype=object), sort=True)
     codes = merged[raw_codes].astype(np.int64)
-    return codes, [str(u) for u in uniques]
+    return codes, [str(u) for u in uniques], sample
 
 
 def encode_column(name: str, values: pd.Series, hierarchy: Hierarchy) -> EncodedColumn:
     """Factorise a column and precompute its codes and information loss at every level."""
     codes, uniques_list = factorise_text(values)
+    return encode_factorised(name, codes, uniques_list, hierarchy)
+
+
+def encode_factorised(
+    name: str, codes: IntArray, uniques_list: list[str], hierarchy: Hierarchy
+) -> EncodedColumn:
+    """:func:`encode_column` for a column already factorised by :func:`factorise_text`."""
     hierarchy.validate(uniques_list, name)
     maps, labels, losses = [], [], []
     denominator = max(len(uniques_list) - 1, 1)
+    middle = hierarchy.generalise_levels(uniques_list)
     for level in range(hierarchy.height + 1):
         if level == 0:
             generalised = uniques_list
         elif level >= hierarchy.height:
             generalised = [TOP] * len(uniques_list)
         else:
-            generalised = hierarchy.generalise_many(uniques_list, level)
+            generalised = middle[level - 1]
         gen_codes, gen_labels = pd.factorize(pd.Series(generalised, dtype=object), sort=True)
         leaves = np.bincount(gen_codes, minlength=len(gen_labels))
         maps.append(gen_codes.astype(np.int64))

@@ -242,13 +242,22 @@ def encode(
 @privacy_cli.command()
 @click.argument("first", type=click.Path(path_type=Path))
 @click.argument("second", type=click.Path(path_type=Path))
-@click.option("--threshold", type=float, default=0.72, show_default=True)
+@click.option(
+    "--method",
+    type=click.Choice(["auto", "keys", "dice"]),
+    default="auto",
+    help="keys: match keys and Fellegi-Sunter weights; dice: CLK similarity; auto: keys if both files have them.",
+)
+@click.option("--match-probability", type=float, default=0.5, show_default=True, help="With keys.")
+@click.option("--threshold", type=float, default=0.66, show_default=True, help="Dice, with dice.")
 @click.option("--blocking", type=click.Choice(["auto", "none", "lsh"]), default="auto")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
 @click.option("--clusters", type=click.Path(path_type=Path), help="Also write cluster ids here.")
 def link(
     first: Path,
     second: Path,
+    method: Literal["auto", "keys", "dice"],
+    match_probability: float,
     threshold: float,
     blocking: Literal["auto", "none", "lsh"],
     output: Path,
@@ -260,11 +269,19 @@ def link(
 
     def action() -> None:
         result = link_tables(
-            read_encoded(first), read_encoded(second), threshold, blocking=blocking
+            read_encoded(first),
+            read_encoded(second),
+            threshold,
+            blocking=blocking,
+            method=method,
+            match_probability=match_probability,
         )
         write_table(result.pairs, output)
         if clusters:
             write_table(result.clusters, clusters)
-        click.echo(f"{len(result.pairs)} pairs from {result.comparisons:,} comparisons")
+        click.echo(
+            f"{len(result.pairs)} pairs from {result.comparisons:,} "
+            f"{'candidate pairs (match keys)' if result.method == 'keys' else 'comparisons'}"
+        )
 
     _run(action)

@@ -158,6 +158,16 @@ if HAVE_NUMBA:
         return found
 
     @_jit
+    def _greedy_kernel(order: Any, i: Any, j: Any, n_a: int, n_b: int, keep: Any) -> None:
+        used_a = np.zeros(n_a, dtype=np.bool_)
+        used_b = np.zeros(n_b, dtype=np.bool_)
+        for k in order:
+            if not used_a[i[k]] and not used_b[j[k]]:
+                used_a[i[k]] = True
+                used_b[j[k]] = True
+                keep[k] = True
+
+    @_jit
     def _listed_kernel(a: Any, b: Any, i: Any, j: Any, out: Any) -> None:
         n_words = a.shape[1]
         for k in range(i.shape[0]):
@@ -209,6 +219,37 @@ def complement_halves(
     return packed[: len(a)], packed[len(a) :]
 
 
+def _expected_pairs(
+    a: npt.NDArray[np.uint64],
+    b: npt.NDArray[np.uint64],
+    offset_a: npt.NDArray[np.float64],
+    offset_b: npt.NDArray[np.float64],
+    weight_a: npt.NDArray[np.float64],
+    weight_b: npt.NDArray[np.float64],
+    scale: float,
+    threshold: float,
+) -> int:
+    """Room for the pairs above ``threshold``, estimated on a sample of A (so a low threshold
+    does not run the whole comparison twice)."""
+    rows = np.linspace(0, len(a) - 1, min(len(a), 256)).astype(np.int64)
+    room = max(1024, 4 * len(b))
+    out = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64), np.empty(room)
+    found = int(
+        _pairs_kernel(
+            np.ascontiguousarray(a[rows]),
+            np.ascontiguousarray(b),
+            offset_a[rows],
+            offset_b,
+            weight_a[rows],
+            weight_b,
+            scale,
+            float(threshold),
+            *out,
+        )
+    )
+    return max(1024, 4 * (len(a) + len(b)), int(1.25 * found * len(a) / len(rows)) + 1024)
+
+
 def all_pairs(
     a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], threshold: float
 ) -> tuple[IntArray, IntArray, npt.NDArray[np.float64]] | None:
@@ -226,7 +267,9 @@ def all_pairs(
         offset_a = length / 2 - weights(work_a).astype(np.float64)
         offset_b = length / 2 - weights(work_b).astype(np.float64)
         scale = 2.0
-    capacity = max(1024, 4 * (len(a) + len(b)))
+    capacity = _expected_pairs(
+        work_a, work_b, offset_a, offset_b, weight_a, weight_b, scale, threshold
+    )
     while True:
         out_i = np.empty(capacity, dtype=np.int64)
         out_j = np.empty(capacity, dtype=np.int64)
@@ -258,6 +301,22 @@ def all_pairs(
         capacity = found
     i, j, c = out_i[:found], out_j[:found], out_c[:found]
     return i, j, 2.0 * c / np.maximum(weight_a[i] + weight_b[j], 1.0)
+
+
+def greedy_one_to_one(order: IntArray, i: IntArray, j: IntArray) -> npt.NDArray[np.bool_]:
+    """Walk pairs in ``order`` and keep each whose two records are both still free."""
+    keep = np.zeros(len(i), dtype=bool)
+    if not len(i):
+        return keep
+    n_a, n_b = int(i.max()) + 1, int(j.max()) + 1
+    if HAVE_NUMBA:
+        _greedy_kernel(order, i, j, n_a, n_b, keep)
+        return keep
+    used_a, used_b = np.zeros(n_a, dtype=bool), np.zeros(n_b, dtype=bool)
+    for k in order.tolist():
+        if not used_a[i[k]] and not used_b[j[k]]:
+            used_a[i[k]] = used_b[j[k]] = keep[k] = True
+    return keep
 
 
 def listed_pairs(

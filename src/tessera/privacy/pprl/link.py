@@ -1,5 +1,8 @@
-"""Dice-similarity linkage of encodings: blocking, comparison, one-to-one matching, clusters.
+"""Linkage of encodings: match keys with Fellegi-Sunter weights, or Dice similarity of CLKs.
 
+When both tables carry match keys (the default encoding) the pairs are scored identifier by
+identifier (:mod:`tessera.privacy.pprl.scoring`) and the CLK's Dice similarity only breaks ties.
+Otherwise, or with ``method="dice"``, CLKs are compared by Dice similarity with blocking.
 Comparison runs in the compiled kernel of :mod:`tessera.privacy.pprl._dice` (numba, tiled,
 ``popcnt`` per 64-bit word, balanced encodings compared on one bit of each complement pair).
 Without numba it falls back to word-major numpy: for each 64-bit word, AND a block of A with
@@ -16,13 +19,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from tessera.privacy.errors import PrivacyError
-from tessera.privacy.pprl import _dice
+from tessera.privacy.pprl import _dice, scoring
 from tessera.privacy.pprl.encode import Bits, EncodedTable
 
 IntArray = npt.NDArray[np.int64]
 _BLOCK_ROWS = 128
-_LSH_TABLES = 48
-_LSH_BITS = 11
+_LSH_TABLES = 128
+_LSH_BITS = 12
 
 
 def _all_pairs(
@@ -96,44 +99,46 @@ def _scored(
 
 @dataclass
 class LinkResult:
-    """Matched pairs (record ids and Dice score) and a cluster id for every record."""
+    """Matched pairs (record ids and score) and a cluster id for every record.
+
+    ``score`` is the posterior match probability with ``method="keys"`` and the Dice
+    similarity with ``method="dice"``; ``model`` holds the fitted weights of the former.
+    """
 
     pairs: pd.DataFrame
     clusters: pd.DataFrame
     comparisons: int
+    method: str = "dice"
+    model: scoring.FellegiSunter | None = None
 
 
 def _one_to_one(i: IntArray, j: IntArray, s: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
-    order = np.lexsort((j, i, -s))
-    used_a: set[int] = set()
-    used_b: set[int] = set()
-    keep = np.zeros(len(i), dtype=bool)
-    for k in order:
-        ai, bj = int(i[k]), int(j[k])
-        if ai not in used_a and bj not in used_b:
-            used_a.add(ai)
-            used_b.add(bj)
-            keep[k] = True
-    return keep
+    """Greedy one-to-one matching: best score first (ties by record), each record once."""
+    return _dice.greedy_one_to_one(np.lexsort((j, i, -s)).astype(np.int64), i, j)
 
 
 def link(
     a: EncodedTable,
     b: EncodedTable,
-    threshold: float = 0.72,
+    threshold: float = 0.66,
     *,
     one_to_one: bool = True,
     blocking: Literal["auto", "none", "lsh"] = "auto",
+    method: Literal["auto", "keys", "dice"] = "auto",
+    match_probability: float = 0.5,
 ) -> LinkResult:
     """Link two encoded tables.
 
     Args:
         a: encodings from the first organisation.
         b: encodings from the second, made with the same schema and key.
-        threshold: smallest Dice similarity accepted as a match.
+        threshold: smallest Dice similarity accepted as a match (``method="dice"``).
         one_to_one: keep each record in at most one pair (greedy by score).
         blocking: ``lsh`` compares only records that agree on sampled bits; ``auto`` uses it
-            above 50 million possible pairs.
+            above 50 million possible pairs (``method="dice"``).
+        method: ``keys`` scores candidate pairs by match keys; ``dice`` compares CLKs;
+            ``auto`` uses the keys when both tables have them.
+        match_probability: smallest posterior match probability accepted (``method="keys"``).
 
     Returns:
         Pairs of record ids with scores, and cluster ids; never any identifier.
@@ -142,8 +147,15 @@ def link(
         raise PrivacyError("the two tables were encoded with different lengths")
     if not 0 < threshold <= 1:
         raise PrivacyError("threshold must be in (0, 1]")
+    if not 0 < match_probability < 1:
+        raise PrivacyError("match_probability must be in (0, 1)")
     if len(a.ids) == 0 or len(b.ids) == 0:
         raise PrivacyError("an encoded table is empty")
+    has_keys = a.keys is not None and b.keys is not None
+    if method == "keys" and not has_keys:
+        raise PrivacyError("method='keys' needs both tables encoded with match keys")
+    if method == "keys" or (method == "auto" and has_keys):
+        return _link_by_keys(a, b, match_probability, one_to_one)
     use_lsh = blocking == "lsh" or (blocking == "auto" and len(a.ids) * len(b.ids) > 50_000_000)
     if use_lsh:
         ci, cj = _lsh_candidates(a.bits, b.bits)
@@ -157,6 +169,29 @@ def link(
     pairs = pd.DataFrame({"a_id": a.ids[i], "b_id": b.ids[j], "score": np.round(s, 4)})
     pairs = pairs.sort_values(["score", "a_id"], ascending=[False, True]).reset_index(drop=True)
     return LinkResult(pairs, _clusters(a, b, i, j), comparisons)
+
+
+def _link_by_keys(
+    a: EncodedTable, b: EncodedTable, match_probability: float, one_to_one: bool
+) -> LinkResult:
+    assert a.keys is not None
+    assert b.keys is not None
+    found = scoring.candidates(a.keys, b.keys)
+    model = scoring.fit(found.levels)
+    log_odds = model.log_odds(found.levels)
+    i, j = found.i, found.j
+    # Dice of the CLKs only orders pairs with equal weights (it is below one weight step).
+    dice = _scored(a.bits, b.bits, i, j, 0.0)[2] if len(i) else np.zeros(0)
+    order_score = log_odds + 1e-3 * dice
+    keep = log_odds >= np.log(match_probability / (1 - match_probability))
+    i, j, log_odds, order_score = i[keep], j[keep], log_odds[keep], order_score[keep]
+    if one_to_one:
+        chosen = _one_to_one(i, j, order_score)
+        i, j, log_odds = i[chosen], j[chosen], log_odds[chosen]
+    probability = 1.0 / (1.0 + np.exp(-log_odds))
+    pairs = pd.DataFrame({"a_id": a.ids[i], "b_id": b.ids[j], "score": np.round(probability, 4)})
+    pairs = pairs.sort_values(["score", "a_id"], ascending=[False, True]).reset_index(drop=True)
+    return LinkResult(pairs, _clusters(a, b, i, j), len(found.i), "keys", model)
 
 
 def _clusters(a: EncodedTable, b: EncodedTable, i: IntArray, j: IntArray) -> pd.DataFrame:

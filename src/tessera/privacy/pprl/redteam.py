@@ -10,12 +10,20 @@ plaintext record as its unique best guess.
   filters", 2018, simplified): for each frequent token of the plaintext it searches for a tight
   group of bit positions whose common support matches that token's frequency, takes the records
   holding all of them as the holders of the token, and re-identifies each encoding from the
-  tokens it was found to hold.
+  tokens it was found to hold. Mined on the published bits and on the recovered original half
+  of balanced encodings (see :func:`pattern_mining_report`); on the latter it re-identifies
+  most records of encodings without bit flipping.
 * :func:`graph_matching_attack` (Vidanage et al., "Graph matching attack on privacy-preserving
   record linkage", 2020, simplified): the attacker encodes the plaintext with a key of their own,
   so both sides have a similarity graph over the same records; each node gets a fingerprint (its
   sorted strongest similarities and a similarity histogram) and encodings are matched to
-  plaintext records by nearest fingerprint.
+  plaintext records by nearest fingerprint. Every variant in
+  :mod:`tessera.privacy.pprl._graph_attack` is tried and the best one counts.
+
+Match keys are not attacked here: within one table no token repeats and the presence masks on
+them look random (both tested directly), so they offer neither frequencies nor a graph.
+``presence_partition`` measures what telling the attacker each record's identifiers would add
+(a design the keys replaced: see docs/decisions/0102).
 """
 
 from __future__ import annotations
@@ -24,28 +32,40 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from tessera.privacy.pprl.encode import _TOKENISERS, encode
-from tessera.privacy.pprl.keys import LinkageKey
+from tessera.privacy.pprl._graph_attack import (
+    graph_matching_attack,
+    graph_matching_report,
+    original_half,
+    presence_partition,
+    unpack,
+)
+from tessera.privacy.pprl.encode import TOKENISERS
+from tessera.privacy.pprl.normalise import NORMALISERS
 from tessera.privacy.pprl.schema import ClkSchema
 
 BoolMatrix = npt.NDArray[np.bool_]
 FloatMatrix = npt.NDArray[np.float64]
+__all__ = [
+    "graph_matching_attack",
+    "graph_matching_report",
+    "pattern_mining_attack",
+    "pattern_mining_report",
+    "presence_partition",
+    "record_tokens",
+]
 
 
 def record_tokens(df: pd.DataFrame, schema: ClkSchema) -> list[set[str]]:
     """The tokens the encoder hashes for each record, tagged with their field (public code)."""
     out: list[set[str]] = [set() for _ in range(len(df))]
     for spec in schema.fields:
-        tokenise = _TOKENISERS[spec.kind]
+        tokenise, normalise = TOKENISERS[spec.kind], NORMALISERS[spec.kind]
         values = df[spec.column].astype("string").str.strip().fillna("")
         for i, value in enumerate(values.tolist()):
             if value:
-                out[i].update(f"{spec.column}|{t}" for t in tokenise(str(value), spec.q))
+                tokens = tokenise(normalise(str(value)), spec.q)
+                out[i].update(f"{spec.column}|{t}" for t in tokens)
     return out
-
-
-def _unpack(bits: npt.NDArray[np.uint64]) -> BoolMatrix:
-    return np.unpackbits(bits.view(np.uint8), axis=1).astype(bool)
 
 
 def _reidentified(guess: npt.NDArray[np.int64], unique: npt.NDArray[np.bool_]) -> float:
@@ -107,14 +127,61 @@ def pattern_mining_attack(
     tolerance: float = 0.05,
     drop: float = 0.1,
 ) -> float:
+    """The best re-identification share over :func:`pattern_mining_report`'s variants."""
+    report = pattern_mining_report(
+        plain,
+        bits,
+        schema,
+        min_support=min_support,
+        max_tokens=max_tokens,
+        tolerance=tolerance,
+        drop=drop,
+    )
+    return max(report.values())
+
+
+def pattern_mining_report(
+    plain: pd.DataFrame,
+    bits: npt.NDArray[np.uint64],
+    schema: ClkSchema,
+    *,
+    min_support: float = 0.01,
+    max_tokens: int = 300,
+    tolerance: float = 0.05,
+    drop: float = 0.1,
+) -> dict[str, float]:
+    """Share of encodings re-identified by frequent-pattern mining, by variant.
+
+    Mined on the published bits, and on the original half of balanced encodings with every
+    position set in more than half of the records inverted: frequent tokens (a common bigram)
+    set such positions, and the greedy miner otherwise keeps growing groups with them. On
+    encodings without bit flipping that variant re-identifies most records.
+    """
+    matrix = unpack(bits)
+    half = original_half(matrix)
+    views = {"bits": matrix, "original half, dense positions inverted": half ^ (half.mean(0) > 0.5)}
+    return {
+        name: _mine(plain, view, schema, min_support, max_tokens, tolerance, drop)
+        for name, view in views.items()
+    }
+
+
+def _mine(
+    plain: pd.DataFrame,
+    matrix: BoolMatrix,
+    schema: ClkSchema,
+    min_support: float,
+    max_tokens: int,
+    tolerance: float,
+    drop: float,
+) -> float:
     """Share of encodings re-identified by frequent-pattern mining on bit positions.
 
-    ``bits[i]`` must be the encoding of ``plain.iloc[i]`` (the attack never uses that order;
-    it is only used to score the guesses). Tokens are assigned to mined position groups by
-    frequency, ties broken by agreement of co-occurrence with the tokens already assigned.
+    Row i of ``matrix`` must be the encoding of ``plain.iloc[i]`` (the attack never uses that
+    order; it is only used to score the guesses). Tokens are assigned to mined position groups
+    by frequency, ties broken by agreement of co-occurrence with the tokens already assigned.
     """
     n = len(plain)
-    matrix = _unpack(bits)
     tokens = record_tokens(plain, schema)
     frequency = pd.Series([t for ts in tokens for t in ts]).value_counts()
     frequency = frequency[frequency >= max(2, min_support * n)].head(max_tokens)
@@ -157,48 +224,4 @@ def pattern_mining_attack(
     guess = score.argmax(axis=1)
     top = np.take_along_axis(score, guess[:, None], axis=1)[:, 0]
     unique = (score >= top[:, None] - 1e-9).sum(axis=1) == 1
-    return _reidentified(guess.astype(np.int64), unique)
-
-
-def _dice_matrix(matrix: BoolMatrix) -> FloatMatrix:
-    as_float = matrix.astype(np.float32)
-    common = as_float @ as_float.T
-    weights = as_float.sum(axis=1)
-    dice = 2.0 * common / np.maximum(weights[:, None] + weights[None, :], 1)
-    out: FloatMatrix = dice.astype(np.float64)
-    np.fill_diagonal(out, 0.0)
-    return out
-
-
-def _fingerprints(dice: FloatMatrix, top: int, bins: int) -> FloatMatrix:
-    strongest = -np.sort(-dice, axis=1)[:, :top]
-    edges = np.linspace(0.3, 1.0, bins + 1)
-    histogram = np.stack([np.histogram(row, edges)[0] for row in dice]).astype(np.float64)
-    histogram /= max(dice.shape[0] - 1, 1)
-    return np.concatenate([strongest, np.sqrt(histogram)], axis=1)
-
-
-def graph_matching_attack(
-    plain: pd.DataFrame,
-    bits: npt.NDArray[np.uint64],
-    schema: ClkSchema,
-    *,
-    top: int = 10,
-    bins: int = 14,
-    seed_key: LinkageKey | None = None,
-) -> float:
-    """Share of encodings re-identified by matching similarity-graph fingerprints.
-
-    The attacker re-encodes ``plain`` with their own key (the schema is public) and matches the
-    fingerprint of every target encoding to its nearest fingerprint on the attacker's side.
-    """
-    own = encode(plain, schema, seed_key or LinkageKey.generate()).bits
-    theirs = _fingerprints(_dice_matrix(_unpack(bits)), top, bins)
-    mine = _fingerprints(_dice_matrix(_unpack(own)), top, bins)
-    distance = (
-        (theirs**2).sum(axis=1)[:, None] + (mine**2).sum(axis=1)[None, :] - 2 * theirs @ mine.T
-    )
-    guess = distance.argmin(axis=1)
-    best = np.take_along_axis(distance, guess[:, None], axis=1)[:, 0]
-    unique = (distance <= best[:, None] + 1e-12).sum(axis=1) == 1
     return _reidentified(guess.astype(np.int64), unique)

@@ -15,14 +15,27 @@ FIELD_KINDS: tuple[FieldKind, ...] = ("name", "date", "phone", "text")
 MIN_IDENTIFIERS = 3
 
 
+KEYED_KINDS: frozenset[FieldKind] = frozenset({"name", "date", "phone"})
+
+
 @dataclass(frozen=True)
 class FieldSpec:
-    """One identifier: its column, how to tokenise it, and how many bits each token sets."""
+    """One identifier: its column, how to tokenise it, and how many bits each token sets.
+
+    ``keyed`` says whether it takes part in the match keys; by default names, dates and
+    phone-like numbers do and free text (addresses) does not.
+    """
 
     column: str
     kind: FieldKind = "text"
     bits_per_token: int = 10
     q: int = 2
+    keyed: bool | None = None
+
+    @property
+    def is_keyed(self) -> bool:
+        """Whether the match keys cover this identifier."""
+        return self.kind in KEYED_KINDS if self.keyed is None else self.keyed
 
 
 @dataclass(frozen=True)
@@ -36,13 +49,16 @@ class ClkSchema:
         xor_folds: fold the filter in half this many times (an alternative hardening).
         flip: probability with which each bit is flipped (BLIP, keyed randomised response)
             before balancing; it blurs the similarity graph that graph-matching attacks use.
+        match_keys: also emit match keys (:mod:`tessera.privacy.pprl.matchkeys`), which the
+            linker compares identifier by identifier (needs two to eight keyed identifiers).
     """
 
     fields: Sequence[FieldSpec]
     length: int = 512
     balance: bool = True
     xor_folds: int = 0
-    flip: float = 0.1
+    flip: float = 0.15
+    match_keys: bool = True
     allow_few_fields: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -56,6 +72,19 @@ class ClkSchema:
             raise PrivacyError("flip must be in [0, 0.5)")
         if self.length >> self.xor_folds < 64:
             raise PrivacyError("too many xor folds for this length")
+        columns = [f.column for f in self.fields]
+        if len(set(columns)) != len(columns):
+            raise PrivacyError(f"a column is listed twice in {columns}")
+        if self.match_keys and len(self.keyed_fields) < 2:
+            raise PrivacyError(
+                "match keys need at least two keyed identifiers (names, dates or phones); "
+                "set match_keys=False to encode a CLK only"
+            )
+
+    @property
+    def keyed_fields(self) -> list[FieldSpec]:
+        """The identifiers the match keys cover, in schema order."""
+        return [f for f in self.fields if f.is_keyed]
 
     @property
     def output_bits(self) -> int:
@@ -102,4 +131,10 @@ def schema_from_clkhash(document: Mapping[str, Any] | Path) -> ClkSchema:
             )
         )
     length = int(config.get("l", 1024))
-    return ClkSchema(fields, length=length, xor_folds=int(config.get("xor_folds", 0)))
+    keyed = [f for f in fields if f.is_keyed]
+    return ClkSchema(
+        fields,
+        length=length,
+        xor_folds=int(config.get("xor_folds", 0)),
+        match_keys=len(keyed) >= 2,
+    )
