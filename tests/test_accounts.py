@@ -13,6 +13,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -373,6 +374,36 @@ def test_failed_logins_are_recorded_in_the_audit_trail(world: World) -> None:
     assert [e.actor_label for e in failures] == [user.email, "nobody@nowhere.test"]
     assert all(e.ip == "127.0.0.1" for e in failures)
     assert all("wrong-password" not in str(e.fields) + e.reason for e in failures)
+
+
+@override_settings(ACCOUNT_RATE_LIMITS={"login_failed": "100/m/ip,2/5m/key"})
+def test_rate_limited_logins_are_recorded_in_the_audit_trail(world: World) -> None:
+    user = world.user(world.a, Role.CASEWORKER)
+    cache.clear()
+    try:
+        statuses = [_attempt(user.email, "wrong-password-attempt")[1] for _ in range(4)]
+        _client, right_password_status = _attempt(user.email, TEST_PASSWORD)
+    finally:
+        cache.clear()
+    refused = _system_events("auth.login_rate_limited")
+    assert right_password_status != 302, "the limit must hold even for the right password"
+    assert len(refused) == 3, statuses
+    assert {e.actor_label for e in refused} == {user.email}
+    assert all(e.ip == "127.0.0.1" for e in refused)
+    assert all("password" not in str(e.fields) + e.reason for e in refused)
+    assert len(_system_events("auth.login_failed")) == 2, "only the attempts that were checked"
+
+
+@override_settings(AXES_ENABLED=True)
+def test_attempts_refused_by_a_lockout_are_recorded_as_such(world: World) -> None:
+    user = world.user(world.a, Role.CASEWORKER)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _attempt(user.email, "wrong-password-attempt")
+    assert len(_system_events("auth.locked_out")) == 1, "the failure that locked the account"
+    _attempt(user.email, TEST_PASSWORD)
+    locked = _system_events("auth.locked_out")
+    assert [e.actor_label for e in locked] == [user.email, user.email], "and the refused attempt"
+    assert all(e.ip == "127.0.0.1" for e in locked)
 
 
 # --- Passwords ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from tessera.vault.secrets import open_secret, seal_secret
@@ -15,6 +16,18 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> bool:
         return bool(getattr(settings, "ACCOUNT_ALLOW_SIGNUPS", False))
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        # allauth refuses a rate-limited attempt before authenticating, so Django's
+        # `user_login_failed` never fires for it: without this, a password-guessing run that hits
+        # the limit would leave no trace in the audit trail.
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            from tessera.accounts.signals import record_refused_login
+
+            record_refused_login("auth.login_rate_limited", request, credentials)
+            raise
 
 
 MFA_PURPOSE = "mfa-secret"

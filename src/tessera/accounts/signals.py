@@ -1,10 +1,11 @@
-"""Audit logins, logouts and failed logins; start the session clock at login."""
+"""Audit logins, logouts, failed, rate-limited and locked-out logins; start the session clock."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -39,12 +40,26 @@ def on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
         _record_system("auth.logout", request, user.get_username(), user.pk)
 
 
+def record_refused_login(
+    action: str, request: HttpRequest | None, credentials: dict[str, Any]
+) -> None:
+    # The attempted login name is recorded (never the password): it is what an investigator of a
+    # lockout needs.
+    label = str(
+        credentials.get("email") or credentials.get("username") or credentials.get("login") or "?"
+    )
+    _record_system(action, request, label[:254], None)
+
+
 @receiver(user_login_failed)
 def on_login_failed(
     sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
 ) -> None:
-    # The attempted login name is recorded: it is what an investigator of a lockout needs.
-    label = str(
-        credentials.get("email") or credentials.get("username") or credentials.get("login") or "?"
-    )
-    _record_system("auth.login_failed", request, label[:254], None)
+    record_refused_login("auth.login_failed", request, credentials)
+
+
+@receiver(user_locked_out)
+def on_locked_out(
+    sender: Any, request: HttpRequest | None = None, username: str | None = None, **kwargs: Any
+) -> None:
+    record_refused_login("auth.locked_out", request, {"login": username or "?"})
