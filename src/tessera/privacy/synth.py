@@ -13,7 +13,8 @@
 4. A joint table over the full domain is fitted to the noisy marginals by Private-PGM's
    estimator (``_joint.fit``), which keeps it non-negative and consistent.
 5. Rows are drawn from that table by systematic sampling to the estimated row count
-   (unbiased per cell, exact total).
+   (unbiased per cell, exact total), then moved between cells so that the sample's measured
+   marginals match the fitted table's (``_balance``).
 
 Why this design and what else was measured: docs/decisions/0101-privacy-synthesiser.md.
 """
@@ -30,6 +31,7 @@ import numpy as np
 import opendp.prelude as dp
 import pandas as pd
 
+from tessera.privacy._balance import balance_counts
 from tessera.privacy._joint import JointDomain, Measurement, fit
 from tessera.privacy.errors import PrivacyError
 from tessera.privacy.keysets import public_keysets
@@ -154,9 +156,10 @@ def synthesise(
     if prune > 0:
         start = _pruned(domain, fitted, max(prune * sigma, PRUNE_FLOOR))
         fitted = fit(domain, measurements, total, iterations // 4, start)
-    joint = domain.from_matrix(fitted)
-    rows = _round(joint.ravel(), round(total), rng)
-    idx = np.unravel_index(np.repeat(np.arange(joint.size), rows), shape)
+    sampled = _round(domain.from_matrix(fitted).ravel(), round(total), rng).reshape(shape)
+    balanced = balance_counts(domain, fitted, domain.to_matrix(sampled))
+    rows = np.rint(domain.from_matrix(balanced).ravel()).astype(np.int64)
+    idx = np.unravel_index(np.repeat(np.arange(rows.size), rows), shape)
     out = pd.DataFrame({c: labels[j][idx[j]] for j, c in enumerate(df.columns)})
     out = out.replace(MISSING, pd.NA).sample(frac=1, random_state=int(rng.integers(1 << 31)))
     names = [tuple(str(df.columns[a]) for a in c) for c in cliques]
