@@ -104,9 +104,10 @@ def synthesise(
         df: categorical table (every value is a category; blank is its own category).
         epsilon: ε > 0.
         delta: δ; defaults to 1 / (10 n).
-        iterations: mirror-descent steps of the fit; by default 200 at rho = 0.03 (eps = 1),
-            growing with sqrt(rho) up to 1000: less noise makes a sharper optimum that takes
-            longer to reach (at eps = 4, 150 steps left the 2-way error at 8.1, 450 steps at 4.7).
+        iterations: mirror-descent steps of the fit; by default 100 (200 with ``degree=2``)
+            at rho = 0.03 (eps = 1) and 10,000 rows, growing with sqrt(rho) x rows up to 1,000:
+            larger counts relative to the noise make a sharper optimum that takes longer to
+            reach.
         rng: randomness for sampling rows (the DP noise always comes from OpenDP).
         keys: column → public categories; defaults to the shipped key sets.
         multi_valued: columns whose cells may hold several ``;``-separated keys; their domain
@@ -166,7 +167,7 @@ def synthesise(
     total = max(_total(measurements), 1.0)
     domain = JointDomain(shape, cliques)
     if iterations is None:
-        iterations = _default_iterations(rho, degree)
+        iterations = _default_iterations(rho, total, degree)
     fitted = domain.from_matrix(fit(domain, measurements, total, iterations))
     # Pruning and balancing look at the 2-way marginals whatever was measured: the fit's
     # 2-way combinations are what the fabricated and suppressed shares count.
@@ -201,11 +202,14 @@ def _plan(
     return [(pairs, rho * pair_share), (top, rho * (1 - pair_share))]
 
 
-def _default_iterations(rho: float, degree: int) -> int:
-    # Less noise makes a sharper optimum that takes longer to reach; 3-way cliques fit in
-    # fewer steps (more constraints per step). Measured in docs/decisions/0101.
+def _default_iterations(rho: float, total: float, degree: int) -> int:
+    # The steps mirror descent needs grow with the counts' size relative to the noise (total /
+    # sigma): at eps = 4, 150 steps left the 2-way error at 8.1 and 450 at 4.7; at 100k rows
+    # 100 steps left it at 53, 400 at 25, 1,000 at 20. 3-way cliques need fewer steps than
+    # pairs (more constraints per step). The cap keeps 100k rows within minutes.
     base = 200 if degree == 2 else 100
-    return int(min(max(base * math.sqrt(rho / 0.0306), base), 5 * base))
+    scale = math.sqrt(rho / 0.0306) * total / 10_000
+    return int(base * min(max(scale, 1.0), 5.0 if degree == 2 else 10.0))
 
 
 def _pruned(domain: JointDomain, fitted: np.ndarray, threshold: float) -> np.ndarray:
