@@ -187,6 +187,7 @@ def _brief(row: dict[str, object]) -> dict[str, object]:
             round(part["mae"], 2),
             round(part["suppressed_share"], 4),
             round(part["fabricated_share"], 4),
+            round(part["fabricated_of_sensitive"], 4),
         ]
     return out
 
