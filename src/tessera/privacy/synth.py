@@ -167,7 +167,7 @@ def synthesise(
     total = max(_total(measurements), 1.0)
     domain = JointDomain(shape, cliques)
     if iterations is None:
-        iterations = _default_iterations(rho, total, degree)
+        iterations = _default_iterations(rho, total, min(degree, d))
     fitted = domain.from_matrix(fit(domain, measurements, total, iterations))
     # Pruning and balancing look at the 2-way marginals whatever was measured: the fit's
     # 2-way combinations are what the fabricated and suppressed shares count.
