@@ -94,7 +94,7 @@ def synthesise(
     keys: Mapping[str, Sequence[str]] | None = None,
     multi_valued: Collection[str] = (),
     categories_from_data: bool = False,
-    prune: float = 0.25,
+    prune: float = 0.3,
     degree: int = 3,
     pair_share: float = 0.3,
 ) -> SynthResult:
