@@ -2,7 +2,8 @@
 
 Run: OMP_NUM_THREADS=1 PYTHONPATH=src python bench/privacy.py [--quick]
 Synthesis only: ... bench/privacy.py --only-synth [--draws 3] [--epsilons 1,4]
-    [--peers pac-synth,aim] [--synth-100k]  (peers need the bench extra: ``pip install -e .[bench]``)
+    [--peers pairs,pac-synth,aim] [--synth-100k]  (pac-synth and aim need the bench extra:
+    ``pip install -e .[bench]``; ``pairs`` is our own 2-way-only design)
 """
 
 from __future__ import annotations
@@ -87,9 +88,13 @@ def _synth_row(
     return {"tool": tool, "epsilon": epsilon, "rows": len(table), **timing, **report}
 
 
-def _tessera(table: pd.DataFrame, epsilon: float, delta: float, seed: int) -> pd.DataFrame:
+def _tessera(
+    table: pd.DataFrame, epsilon: float, delta: float, seed: int, degree: int = 3
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    result = synthesise(table, epsilon=epsilon, delta=delta, rng=rng, multi_valued=MULTI_VALUED)
+    result = synthesise(
+        table, epsilon=epsilon, delta=delta, rng=rng, multi_valued=MULTI_VALUED, degree=degree
+    )
     return result.data
 
 
@@ -146,6 +151,8 @@ def bench_synth(
         runs: list[tuple[str, Callable[[], pd.DataFrame]]] = [
             ("tessera", partial(_tessera, table, epsilon, delta, seed)) for seed in range(draws)
         ]
+        if "pairs" in peers:  # our 2-way-only design, for a same-run comparison
+            runs.append(("tessera-pairs", partial(_tessera, table, epsilon, delta, 0, 2)))
         if "pac-synth" in peers:
             runs.append(("pac-synth", partial(_pac_synth, table, epsilon, delta)))
         if "aim" in peers:
@@ -171,6 +178,7 @@ FEBRL = {
 def _brief(row: dict[str, object]) -> dict[str, object]:
     """One line per run: time, rows and the showcase metrics per combination length."""
     out = {k: row[k] for k in ("tool", "epsilon", "rows", "seconds_cpu", "seconds_wall")}
+    out["load"] = [round(x, 2) for x in os.getloadavg()]
     out["row_count_deviation"] = round(float(row["row_count_deviation"]), 4)  # type: ignore[arg-type]
     for length in ("1-way", "2-way", "3-way"):
         part = row[length]
@@ -179,6 +187,7 @@ def _brief(row: dict[str, object]) -> dict[str, object]:
             round(part["mae"], 2),
             round(part["suppressed_share"], 4),
             round(part["fabricated_share"], 4),
+            round(part["fabricated_of_sensitive"], 4),
         ]
     return out
 

@@ -72,8 +72,12 @@ def test_more_budget_gives_smaller_two_way_error(table: pd.DataFrame) -> None:
 
 
 def test_noise_scale_follows_the_budget(table: pd.DataFrame) -> None:
-    low = synthesise(table, epsilon=0.5, rng=np.random.default_rng(3), categories_from_data=True)
-    high = synthesise(table, epsilon=2.0, rng=np.random.default_rng(3), categories_from_data=True)
+    low = synthesise(
+        table, epsilon=0.5, degree=2, rng=np.random.default_rng(3), categories_from_data=True
+    )
+    high = synthesise(
+        table, epsilon=2.0, degree=2, rng=np.random.default_rng(3), categories_from_data=True
+    )
     assert low.sigma > high.sigma
     pairs = 6
     assert high.sigma == pytest.approx(np.sqrt(pairs / (2 * high.rho)))
@@ -99,7 +103,9 @@ def test_delta_outside_the_open_unit_interval_is_refused(table: pd.DataFrame, de
 def test_with_a_huge_budget_the_fit_reproduces_every_two_way_marginal(
     table: pd.DataFrame,
 ) -> None:
-    result = synthesise(table, epsilon=1e3, rng=np.random.default_rng(6), categories_from_data=True)
+    result = synthesise(
+        table, epsilon=1e3, degree=2, rng=np.random.default_rng(6), categories_from_data=True
+    )
     report = combination_report(table, result.data, 2)
     assert report["2-way"]["suppressed_share"] == 0
     assert report["2-way"]["mae"] < 2
@@ -134,10 +140,54 @@ def test_a_degree_other_than_two_or_three_is_refused(table: pd.DataFrame) -> Non
         synthesise(table, epsilon=1.0, degree=4, categories_from_data=True)
 
 
-def test_three_way_measurements_are_named_in_the_result(table: pd.DataFrame) -> None:
+def test_three_way_measurements_alone_are_named_in_the_result(table: pd.DataFrame) -> None:
     result = synthesise(
-        table, epsilon=2.0, degree=3, rng=np.random.default_rng(8), categories_from_data=True
+        table,
+        epsilon=2.0,
+        degree=3,
+        pair_share=0.0,
+        rng=np.random.default_rng(8),
+        categories_from_data=True,
     )
     assert result.measured == [tuple(t) for t in itertools.combinations(table.columns, 3)]
     assert result.sigma == pytest.approx(np.sqrt(4 / (2 * result.rho)))
     assert abs(len(result.data) - len(table)) / len(table) < 0.02
+
+
+def test_pairs_and_triples_share_the_budget_without_exceeding_it(table: pd.DataFrame) -> None:
+    result = synthesise(
+        table,
+        epsilon=1.0,
+        degree=3,
+        pair_share=0.5,
+        rng=np.random.default_rng(9),
+        categories_from_data=True,
+    )
+    pairs = [tuple(p) for p in itertools.combinations(table.columns, 2)]
+    triples = [tuple(t) for t in itertools.combinations(table.columns, 3)]
+    assert result.measured == pairs + triples
+    assert result.rho_spent <= result.rho
+    assert result.rho_spent == pytest.approx(result.rho, rel=1e-6)  # nothing left unused
+    assert result.sigma == pytest.approx(np.sqrt(len(triples) / (2 * 0.5 * result.rho)))
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.0])
+def test_a_pair_share_outside_zero_to_one_is_refused(table: pd.DataFrame, share: float) -> None:
+    with pytest.raises(PrivacyError, match="pair_share must be in"):
+        synthesise(table, epsilon=1.0, degree=3, pair_share=share, categories_from_data=True)
+
+
+def test_with_a_huge_budget_pairs_and_triples_reproduce_every_three_way_marginal(
+    table: pd.DataFrame,
+) -> None:
+    result = synthesise(
+        table,
+        epsilon=1e3,
+        degree=3,
+        pair_share=0.5,
+        rng=np.random.default_rng(10),
+        categories_from_data=True,
+    )
+    report = combination_report(table, result.data, 3)
+    assert report["2-way"]["suppressed_share"] == 0
+    assert report["3-way"]["mae"] < 2

@@ -27,6 +27,7 @@ def _showcase_report(sens: Counter, synth: Counter) -> dict[str, float]:
         "mae": float(np.mean(both)) if both else 0.0,
         "suppressed_share": sum(k not in synth for k in sens) / len(sens),
         "fabricated_share": sum(k not in sens for k in synth) / len(synth),
+        "fabricated_of_sensitive": sum(k not in sens for k in synth) / len(sens),
     }
 
 

@@ -53,22 +53,26 @@ class JointDomain:
         self._row_index: list[np.ndarray] = []
         self._row_indicator: list[np.ndarray] = []
         self._col_slices: list[slice] = []
-        self._col_size: list[int] = []
+        # Cliques with the same column-block axes share one block of the stacked matrix: with
+        # all 3-way cliques of 10 columns, 120 cliques need only 26 blocks.
+        slices: dict[tuple[int, ...], slice] = {}
         blocks: list[np.ndarray] = []
         start = 0
         for clique in self.cliques:
             in_rows = [i for i, a in enumerate(self.row_axes) if a in clique]
             in_cols = [i for i, a in enumerate(self.col_axes) if a in clique]
             row_index, row_size = _flat(row_codes, in_rows, self.row_axes, self.shape)
-            col_index, col_size = _flat(col_codes, in_cols, self.col_axes, self.shape)
-            indicator = np.zeros((self.n_cols, col_size))
-            indicator[np.arange(self.n_cols), col_index] = 1.0
-            blocks.append(indicator)
             self._row_index.append(row_index)
             self._row_indicator.append(np.eye(row_size)[row_index].T.copy())
-            self._col_slices.append(slice(start, start + col_size))
-            self._col_size.append(col_size)
-            start += col_size
+            key = tuple(in_cols)
+            if key not in slices:
+                col_index, col_size = _flat(col_codes, in_cols, self.col_axes, self.shape)
+                indicator = np.zeros((self.n_cols, col_size))
+                indicator[np.arange(self.n_cols), col_index] = 1.0
+                blocks.append(indicator)
+                slices[key] = slice(start, start + col_size)
+                start += col_size
+            self._col_slices.append(slices[key])
         self._stacked = np.hstack(blocks) if blocks else np.zeros((self.n_cols, 0))
 
     def to_matrix(self, table: np.ndarray) -> np.ndarray:
@@ -91,10 +95,10 @@ class JointDomain:
 
     def spread(self, gradients: Sequence[np.ndarray]) -> np.ndarray:
         """Sum of every clique's array broadcast over the table (the adjoint of marginals)."""
-        spread = np.empty((self.n_rows, self._stacked.shape[1]))
+        spread = np.zeros((self.n_rows, self._stacked.shape[1]))
         for k, clique in enumerate(self.cliques):
             matrix = self._unshape(gradients[k], clique)
-            spread[:, self._col_slices[k]] = matrix[self._row_index[k]]
+            spread[:, self._col_slices[k]] += matrix[self._row_index[k]]
         result: np.ndarray = spread @ self._stacked.T
         return result
 
@@ -186,7 +190,8 @@ def _best_split(shape: tuple[int, ...], cliques: list[Clique]) -> tuple[int, ...
         # Flops of the two products plus the regrouping of rows, which runs far below
         # the products' speed (narrow, strided blocks), hence its weight.
         n_rows = math.prod(shape[a] for a in rows)
-        stacked = sum(math.prod(shape[a] for a in c if a not in rows) for c in cliques)
+        parts = {tuple(a for a in c if a not in rows) for c in cliques}
+        stacked = sum(math.prod(shape[a] for a in part) for part in parts)
         regroup = sum(math.prod(shape[a] for a in c) for c in cliques)
         return total * stacked + 4 * n_rows * regroup
 

@@ -7,13 +7,14 @@
 2. The budget: (ε, δ) becomes the largest zCDP rho whose conversion back to (ε, δ), by
    OpenDP's own privacy map (Canonne, Kamath, Steinke 2020), stays within the request; the
    textbook bound ε = rho + 2√(rho ln 1/δ) gives away a third of the budget at ε = 1.
-3. Every 2-way marginal (or, with ``degree=3``, every 3-way one) is measured once with
-   OpenDP's discrete Gaussian; the spend is read back from OpenDP's privacy map and checked
-   against rho.
+3. Every 2-way and every 3-way marginal (30% and 70% of the budget by default; ``degree=2``
+   measures the 2-way ones only) is measured once with OpenDP's discrete Gaussian; the spend
+   is read back from OpenDP's privacy map and checked against rho.
 4. A joint table over the full domain is fitted to the noisy marginals by Private-PGM's
    estimator (``_joint.fit``), which keeps it non-negative and consistent.
 5. Rows are drawn from that table by systematic sampling to the estimated row count
-   (unbiased per cell, exact total).
+   (unbiased per cell, exact total), then moved between cells so that the sample's measured
+   marginals match the fitted table's (``_balance``).
 
 Why this design and what else was measured: docs/decisions/0101-privacy-synthesiser.md.
 """
@@ -30,6 +31,7 @@ import numpy as np
 import opendp.prelude as dp
 import pandas as pd
 
+from tessera.privacy._balance import balance_counts
 from tessera.privacy._joint import JointDomain, Measurement, fit
 from tessera.privacy.errors import PrivacyError
 from tessera.privacy.keysets import public_keysets
@@ -77,8 +79,9 @@ class SynthResult:
 
     data: pd.DataFrame
     rho: float
-    sigma: float
+    sigma: float  # noise std of the highest-degree marginals
     measured: list[tuple[str, ...]]
+    rho_spent: float = 0.0  # read back from OpenDP's privacy maps, at most ``rho``
 
 
 def synthesise(
@@ -91,8 +94,9 @@ def synthesise(
     keys: Mapping[str, Sequence[str]] | None = None,
     multi_valued: Collection[str] = (),
     categories_from_data: bool = False,
-    prune: float = 0.2,
-    degree: int = 2,
+    prune: float = 0.3,
+    degree: int = 3,
+    pair_share: float = 0.3,
 ) -> SynthResult:
     """Produce a synthetic table under (ε, δ)-DP (add/remove one record).
 
@@ -100,25 +104,33 @@ def synthesise(
         df: categorical table (every value is a category; blank is its own category).
         epsilon: ε > 0.
         delta: δ; defaults to 1 / (10 n).
-        iterations: mirror-descent steps of the fit; by default 200 at rho = 0.03 (eps = 1),
-            growing with sqrt(rho) up to 1000: less noise makes a sharper optimum that takes
-            longer to reach (at eps = 4, 150 steps left the 2-way error at 8.1, 450 steps at 4.7).
+        iterations: mirror-descent steps of the fit; by default 100 (200 with ``degree=2``)
+            at rho = 0.03 (eps = 1) and 10,000 rows, growing with sqrt(rho) x rows up to 1,000:
+            larger counts relative to the noise make a sharper optimum that takes longer to
+            reach.
         rng: randomness for sampling rows (the DP noise always comes from OpenDP).
         keys: column → public categories; defaults to the shipped key sets.
         multi_valued: columns whose cells may hold several ``;``-separated keys; their domain
             is every non-empty subset of the keys (public, since the keys are).
         categories_from_data: read categories from the data instead (not DP: reveals which
             categories occur; only for tables whose categories are already public).
-        prune: remove from the fit every combination of a measured clique estimated below
-            ``prune`` x sigma rows (at least ``PRUNE_FLOOR``) before sampling
-            (post-processing): fewer fabricated combinations, more suppressed ones (measured
-            in docs/decisions/0101). 0 keeps all.
-        degree: measure every 2-way (default) or every 3-way marginal; 3 halves the 3-way
-            error on CTDC but takes about five times longer.
+        prune: remove from the fit every 2-way combination estimated below ``prune`` x the
+            noise std that measuring only the 2-way marginals would have (at least
+            ``PRUNE_FLOOR`` rows) before sampling (post-processing): fewer fabricated
+            combinations, more suppressed ones (measured in docs/decisions/0101). 0 keeps all.
+        degree: measure the 2-way marginals only (2) or also every 3-way marginal (3, the
+            default): on CTDC at eps = 1 the 3-way error drops by a quarter (15.7 to 11.5 on
+            the same noise draws) and the 2-way error stays within the spread between draws,
+            for about 1.4 times the time.
+        pair_share: with ``degree=3``, the share of the budget spent on the 2-way marginals
+            (the rest goes to the 3-way ones). On CTDC at eps = 1, 0.3 and 0.5 give the same
+            2-way error and 0.3 a slightly smaller 3-way one; 0.7 is worse on both; 0
+            fabricates more 2-way combinations (docs/decisions/0101).
 
     Raises:
         PrivacyError: for ε ≤ 0, δ outside (0, 1), an empty table, a column without a public
-            key set, a degree other than 2 or 3, or a domain too large for the joint table.
+            key set, a degree other than 2 or 3, a pair share outside [0, 1), or a domain too
+            large for the joint table.
     """
     if not epsilon > 0:
         raise PrivacyError(f"ε must be positive, got {epsilon}")
@@ -138,29 +150,67 @@ def synthesise(
     d = len(shape)
     if degree not in (2, 3):
         raise PrivacyError(f"degree must be 2 or 3, got {degree}")
-    cliques = [*itertools.combinations(range(d), min(degree, d))]
+    if not 0 <= pair_share < 1:
+        raise PrivacyError(f"pair_share must be in [0, 1), got {pair_share}")
     rho = zcdp_rho(epsilon, delta)
-    sigma, spent = _gaussian_sigma(len(cliques), rho)
-    if spent > rho * (1 + 1e-9):
-        raise PrivacyError("internal error: the noise does not meet the requested rho")
-    measurements = [
-        Measurement(c, _noisy(_marginal(codes, shape, c), sigma), sigma) for c in cliques
-    ]
+    plan = _plan(d, degree, rho, pair_share)
+    measurements = []
+    rho_spent = 0.0
+    for group, group_rho in plan:
+        sigma, spent = _gaussian_sigma(len(group), group_rho)
+        rho_spent += spent
+        if spent > group_rho * (1 + 1e-9) or rho_spent > rho * (1 + 1e-9):
+            raise PrivacyError("internal error: the noise does not meet the requested rho")
+        measurements += [
+            Measurement(c, _noisy(_marginal(codes, shape, c), sigma), sigma) for c in group
+        ]
+    cliques = [m.clique for m in measurements]
     total = max(_total(measurements), 1.0)
     domain = JointDomain(shape, cliques)
     if iterations is None:
-        iterations = int(min(max(200 * math.sqrt(rho / 0.0306), 200), 1000))
-    fitted = fit(domain, measurements, total, iterations)
+        iterations = _default_iterations(rho, total, min(degree, d))
+    fitted = domain.from_matrix(fit(domain, measurements, total, iterations))
+    # Pruning and balancing look at the 2-way marginals whatever was measured: the fit's
+    # 2-way combinations are what the fabricated and suppressed shares count.
+    pairs = (
+        domain
+        if min(degree, d) <= 2
+        else JointDomain(shape, [*itertools.combinations(range(d), 2)])
+    )
     if prune > 0:
-        start = _pruned(domain, fitted, max(prune * sigma, PRUNE_FLOOR))
-        fitted = fit(domain, measurements, total, iterations // 4, start)
-    joint = domain.from_matrix(fitted)
-    rows = _round(joint.ravel(), round(total), rng)
-    idx = np.unravel_index(np.repeat(np.arange(joint.size), rows), shape)
+        threshold = max(prune * math.sqrt(len(pairs.cliques) / (2 * rho)), PRUNE_FLOOR)
+        start = _pruned(pairs, pairs.to_matrix(fitted), threshold)
+        start = domain.to_matrix(pairs.from_matrix(start))
+        fitted = domain.from_matrix(fit(domain, measurements, total, iterations // 4, start))
+    sampled = _round(fitted.ravel(), round(total), rng).reshape(shape)
+    balanced = balance_counts(pairs, pairs.to_matrix(fitted), pairs.to_matrix(sampled))
+    rows = np.rint(pairs.from_matrix(balanced).ravel()).astype(np.int64)
+    idx = np.unravel_index(np.repeat(np.arange(rows.size), rows), shape)
     out = pd.DataFrame({c: labels[j][idx[j]] for j, c in enumerate(df.columns)})
     out = out.replace(MISSING, pd.NA).sample(frac=1, random_state=int(rng.integers(1 << 31)))
     names = [tuple(str(df.columns[a]) for a in c) for c in cliques]
-    return SynthResult(out.reset_index(drop=True), rho, sigma, names)
+    return SynthResult(out.reset_index(drop=True), rho, sigma, names, rho_spent)
+
+
+def _plan(
+    d: int, degree: int, rho: float, pair_share: float
+) -> list[tuple[list[tuple[int, ...]], float]]:
+    """The cliques to measure, in groups that share one noise scale, with each group's rho."""
+    top: list[tuple[int, ...]] = [*itertools.combinations(range(d), min(degree, d))]
+    if min(degree, d) < 3 or pair_share <= 0:
+        return [(top, rho)]
+    pairs: list[tuple[int, ...]] = [*itertools.combinations(range(d), 2)]
+    return [(pairs, rho * pair_share), (top, rho * (1 - pair_share))]
+
+
+def _default_iterations(rho: float, total: float, degree: int) -> int:
+    # The steps mirror descent needs grow with the counts' size relative to the noise (total /
+    # sigma): at eps = 4, 150 steps left the 2-way error at 8.1 and 450 at 4.7; at 100k rows
+    # 100 steps left it at 53, 400 at 25, 1,000 at 20. 3-way cliques need fewer steps than
+    # pairs (more constraints per step). The cap keeps 100k rows within minutes.
+    base = 200 if degree == 2 else 100
+    scale = math.sqrt(rho / 0.0306) * total / 10_000
+    return int(base * min(max(scale, 1.0), 5.0 if degree == 2 else 10.0))
 
 
 def _pruned(domain: JointDomain, fitted: np.ndarray, threshold: float) -> np.ndarray:
