@@ -123,7 +123,7 @@ class Clock:
 
 
 def main() -> int:
-    args = parse_args(__doc__ or "", rows=200_000, batch=1_000, workers=0)
+    args = parse_args(__doc__ or "", rows=200_000, batch=1_000, workers=0, keep=0)
     if args.workers:
         os.environ["TESSERA_IMPORT_WORKERS"] = str(args.workers)
     label = setup_django(args)
