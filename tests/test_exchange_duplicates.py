@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from tessera.cases.models import Person
 from tessera.exchange.duplicates import (
+    keep_statistics_fresh,
     matching_indexes_in_batch,
     matching_people_in_batch,
     stored_matches,
 )
 from tessera.tenancy.context import org_context
 
-from .conftest import World
+from .conftest import ON_POSTGRES, World
 
 AMARA = {
     "prs_FirstName": "Amara",
@@ -97,3 +100,36 @@ def test_people_without_any_key_match_nobody(world: World) -> None:
     with org_context(world.a):
         _person(first_name="Amara")
         assert matching_indexes_in_batch([("", "", "", "", ""), ("", "", "x", "", "")]) == [[], []]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL: set TESSERA_TEST_POSTGRES")
+def test_the_application_role_refreshes_statistics_of_people_as_the_table_grows(
+    world: World,
+) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from tessera.exchange.row_writer import insert_rows
+    from tessera.vault.bulk import new_row_ids
+
+    def analysed_pages() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT relpages FROM pg_class WHERE oid = 'cases_person'::regclass")
+            return int(cursor.fetchone()[0])
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, has_function_privilege('public', "
+            "'tessera_analyze_people()', 'execute')"
+        )
+        role, public_may = cursor.fetchone()
+    assert role != "postgres" and not public_may
+    with org_context(world.a):
+        before = analysed_pages()
+        rows = [{"id": row_id, "gender": "Feminine"} for row_id in new_row_ids(2000)]
+        insert_rows(Person, rows, now=timezone.now())
+        keep_statistics_fresh()
+        grown = analysed_pages()
+        keep_statistics_fresh()
+        assert analysed_pages() == grown
+    assert grown > max(before, 8)
