@@ -10,7 +10,10 @@ writing them again creates as many new rows with the same sizes and index values
 - insert: one INSERT … SELECT per table from those temporary tables, and COMMIT (where the
   deferred foreign-key checks run): the database's work alone, nothing sent over the wire;
 - copy + insert: the rows sent by COPY into empty temporary tables first (what the import's
-  `row_writer` does, without any Python work or batches), then the same INSERTs and COMMIT.
+  `row_writer` does, without any Python work or batches), then the same INSERTs and COMMIT;
+- insert, no checks: the INSERTs as a superuser with `session_replication_role = replica`, so
+  without row-level security, foreign-key checks or triggers: what the heap and the indexes
+  alone cost (for comparison only: the application can never write this way).
 
 Both are compared with the bare COPY of the CSV file into an unlogged text table.
 """
@@ -35,6 +38,12 @@ TABLES = [
 ]
 # Columns that stay as they are although they are uuids: they name rows outside the import.
 KEPT_UUIDS = {"job_id"}
+# (label, prefix of its prepared tables, whether the rows are sent by COPY first)
+VARIANTS = [
+    ("insert", "fa", False),
+    ("copy + insert", "fb", True),
+    ("insert, no checks", "fc", False),
+]
 
 
 def _backend_cpu(pid: int) -> float:
@@ -93,6 +102,7 @@ def measure(connection: Any, org_id: int, app_role: str, skip_subject: str) -> d
         cursor.execute("RESET ROLE")
         _prepare(cursor, org_id, "fa", app_role, skip_subject)
         _prepare(cursor, org_id, "fb", app_role, skip_subject)
+        _prepare(cursor, org_id, "fc", app_role, skip_subject)
         names = {table: _names(cursor, f"floor_fa_{table}") for table in TABLES}
         counts = {}
         dumps: dict[str, bytes] = {}
@@ -106,10 +116,10 @@ def measure(connection: Any, org_id: int, app_role: str, skip_subject: str) -> d
             dumps[table] = bytes(buffer)
         out["rows"] = counts
         out["bytes"] = sum(len(d) for d in dumps.values())
-        cursor.execute(f"SET ROLE {app_role}")
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
-        for label, salt, send in (("insert", "fa", False), ("copy + insert", "fb", True)):
+        for label, salt, send in VARIANTS:
+            cursor.execute("RESET ROLE" if salt == "fc" else f"SET ROLE {app_role}")
             if send:  # empty tables to COPY into, made before the clock starts
                 for table in TABLES:
                     cursor.execute(
@@ -119,6 +129,8 @@ def measure(connection: Any, org_id: int, app_role: str, skip_subject: str) -> d
             wall0, cpu0 = time.perf_counter(), _backend_cpu(pid)
             cursor.execute("BEGIN")
             cursor.execute("SELECT set_config('tessera.org_id', %s, true)", [str(org_id)])
+            if salt == "fc":
+                cursor.execute("SET LOCAL session_replication_role = replica")
             for table in TABLES:
                 source = f"floor_{salt}_{table}"
                 if send:
@@ -132,7 +144,9 @@ def measure(connection: Any, org_id: int, app_role: str, skip_subject: str) -> d
             out[label] = (time.perf_counter() - wall0, _backend_cpu(pid) - cpu0)
         cursor.execute("RESET ROLE")
         for table in TABLES:
-            for temp in (f"floor_fa_{table}", f"floor_fb_{table}", f"floor_in_{table}"):
+            for temp in [f"floor_{salt}_{table}" for _l, salt, _s in VARIANTS] + [
+                f"floor_in_{table}"
+            ]:
                 cursor.execute(f"DROP TABLE IF EXISTS {temp}")
     return out
 
@@ -144,10 +158,10 @@ def report(out: dict[str, Any], copy_seconds: float | None) -> None:
         f"floor: {sum(rows.values()):,} rows in {len(rows)} tables ({each}); "
         f"{out['bytes'] / 2**20:.1f} MiB as COPY text"
     )
-    for label in ("insert", "copy + insert"):
+    for label, _salt, _send in VARIANTS:
         wall, cpu = out[label]
         ratio = f", {wall / copy_seconds:.1f}x the bare COPY" if copy_seconds else ""
-        print(f"floor, {label:13s}: {wall:6.1f} s wall, {cpu:6.1f} s PostgreSQL CPU{ratio}")
+        print(f"floor, {label:17s}: {wall:6.1f} s wall, {cpu:6.1f} s PostgreSQL CPU{ratio}")
 
 
 def main() -> int:
