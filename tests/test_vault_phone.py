@@ -29,9 +29,7 @@ def international(draw: st.DrawFn) -> str:
 
 @settings(max_examples=3000, deadline=None)
 @given(international(), st.sampled_from(REGIONS))
-def test_international_numbers_normalise_as_the_parser_does(
-    value: str, region: str | None
-) -> None:
+def test_international_numbers_normalise_as_the_parser_does(value: str, region: str | None) -> None:
     assert normalise_phone(value, region) == parse_phone(value, region)
 
 
