@@ -151,13 +151,14 @@ _COLUMNS = {
 
 
 def _stored_matches_by_lookup(keys: Collection[MatchKey]) -> dict[MatchKey, str]:
-    """One index lookup per key (PostgreSQL), whatever the planner believes about the table.
+    """One index lookup per key (PostgreSQL).
 
-    Matching the whole batch at once (`column IN (the batch's values)` in an OR, or a join)
-    leaves the plan to statistics, and without fresh ones (autovacuum off, or a table that grew
-    by the import itself) PostgreSQL expects thousands of values to match most of the table and
-    reads all of the organisation's people for every batch. A subquery with LIMIT 1 per key reads
-    at most a few entries of one blind index's B-tree, at any table size.
+    Matching the whole batch as a set (`column IN (the batch's values)` in an OR, a join,
+    `= ANY`) reads all of the organisation's people for every batch, more of them with every
+    batch an import commits. A subquery with LIMIT 1 per key reads a few entries of one blind
+    index's B-tree, at any table size, provided the planner has statistics: without any it cannot
+    tell a blind index from `org_id` and would scan the organisation for every key, which
+    `keep_statistics_fresh` prevents (docs/decisions/0007-imports.md).
     """
     org_id = require_org().pk
     keep_statistics_fresh()
