@@ -43,6 +43,8 @@ def matching_people(person: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
     found: dict[str, str] = {}
+    if tests and connection.vendor == "postgresql":
+        keep_statistics_fresh()  # these are blind-index lookups too
     for query, why in tests:
         for pk in Person.objects.filter(query, merged_into__isnull=True).values_list(
             "pk", flat=True
