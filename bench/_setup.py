@@ -39,7 +39,10 @@ def setup_django(args: argparse.Namespace) -> str:
         base = args.postgres.rsplit("/", 1)[0]
         os.environ["DATABASE_URL"] = f"{base}/{name}"
         label = "PostgreSQL 15 (localhost)"
-        atexit.register(_drop_database, args.postgres, name)
+        if getattr(args, "keep", 0):
+            print(f"keeping the database {name} (--keep 1): drop it yourself")
+        else:
+            atexit.register(_drop_database, args.postgres, name)
     import django
 
     django.setup()

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import import_floor
 from _setup import machine, parse_args, setup_django
 
 HEADER = [
@@ -123,7 +124,7 @@ class Clock:
 
 
 def main() -> int:
-    args = parse_args(__doc__ or "", rows=200_000, batch=1_000, workers=0)
+    args = parse_args(__doc__ or "", rows=200_000, batch=1_000, workers=0, keep=0)
     if args.workers:
         os.environ["TESSERA_IMPORT_WORKERS"] = str(args.workers)
     label = setup_django(args)
@@ -191,6 +192,11 @@ def main() -> int:
             assert cursor.fetchone()[0] == args.rows
         print(f"bare COPY:          {copy_seconds:6.1f} s ({args.rows / copy_seconds:,.0f} rows/s)")
         print(f"import / COPY:      {total / copy_seconds:6.1f}x")
+        floor = import_floor.measure(
+            connection.connection, org.pk, settings.TESSERA_APP_DB_ROLE, str(job.pk)
+        )
+        import_floor.report(floor, copy_seconds)
+        print(f"load average after the floor: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

@@ -12,11 +12,13 @@ from tessera.cases.documents import export_case_document
 from tessera.cases.fieldmap import IDENTITY_FIELDS
 from tessera.cases.selectors import visible_cases
 from tessera.cases.services.common import acting, require
+from tessera.exchange.extension_columns import extension_columns
 from tessera.exchange.writers import write_csv, write_json, write_xlsx
 from tessera.tenancy.models import Membership
 from tessera.tenancy.roles import Perm
 
 WRITERS = {"json": write_json, "csv": write_csv, "xlsx": write_xlsx}
+FLAT = {"csv": write_csv, "xlsx": write_xlsx}
 CONTENT_TYPES = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
@@ -47,6 +49,7 @@ def export_htcds(*, actor: Membership, fmt: str, identifying: bool, purpose: str
         if not purpose:
             raise PermissionDenied(_("State the purpose of an export of identifying data."))
     with acting(actor):
+        extensions = extension_columns() if fmt in FLAT else []
         cases = list(visible_cases(actor=actor).order_by("reference"))
         documents = []
         for case in cases:
@@ -59,4 +62,6 @@ def export_htcds(*, actor: Membership, fmt: str, identifying: bool, purpose: str
             fields=sorted(IDENTITY_FIELDS) if identifying else (),
             reason=f"{fmt}, {len(cases)} cases; purpose: {purpose or '-'}"[:500],
         )
-    return WRITERS[fmt](documents)
+    if fmt in FLAT:
+        return FLAT[fmt](documents, extensions)
+    return write_json(documents)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -22,6 +22,7 @@ from tessera.exchange.columns import (
     header_fields,
     known_columns,
 )
+from tessera.exchange.extension_columns import CASE, ExtensionColumn, parse_extension_cell
 from tessera.exchange.safety import check_cell, unquote
 from tessera.exchange.units import Problem, Unit, assign_keys
 from tessera.htcds.catalogue import fields
@@ -30,24 +31,30 @@ OPEN_STATUSES = ("Active", "FollowUp")
 DEFAULT_ROLE = "PotentialVictim"
 
 
-def _is_label_row(values: list[Any], names: list[str | None]) -> bool:
+def _is_label_row(values: list[Any], names: list[str | None], extra_labels: list[str]) -> bool:
     """The template's second row repeats the columns' labels; it is not data."""
     from tessera.exchange.columns import label_of
 
-    labels = {cells._key(label_of(n)) for n in names if n}
+    labels = {cells._key(label_of(n)) for n in names if n} | {cells._key(x) for x in extra_labels}
     labels |= {cells._key(v) for v in ("Mailing Street", "Mailing Zip/Postal Code", "Status")}
     texts = [cells._key(str(v)) for v in values if v not in (None, "")]
     return len(texts) >= 3 and sum(t in labels for t in texts) >= len(texts) * 0.6
 
 
-def table_to_units(header: list[str], rows: Iterable[tuple[int, list[Any]]]) -> list[Unit]:
+def table_to_units(
+    header: list[str],
+    rows: Iterable[tuple[int, list[Any]]],
+    extensions: Sequence[ExtensionColumn] = (),
+) -> list[Unit]:
     """Group the rows of one case (same `case_ref`, or one row per case without it) into units.
+    `extensions`: the organisation's extension fields, which the file may carry as columns.
 
     File-level problems (unknown columns) come back on a unit with an empty document at row 1.
     """
     names = header_fields(header)
     header_problems = []
-    known = known_columns()
+    by_column = {column.column: column for column in extensions}
+    known = known_columns() | set(by_column)
     seen: set[str] = set()
     for i, name in enumerate(names):
         if name is None:
@@ -66,14 +73,14 @@ def table_to_units(header: list[str], rows: Iterable[tuple[int, list[Any]]]) -> 
             )
         seen.add(name)
     groups: dict[str, Unit] = {}
-    reader = CellReader()
+    reader = CellReader(by_column)
     order: list[Unit] = []
     first = True
     for number, values in rows:
         values = list(values) + [None] * (len(names) - len(values))
         if all(v in (None, "") for i, v in enumerate(values) if names[i] is not None):
             continue
-        if first and number <= 2 and _is_label_row(values, names):
+        if first and number <= 2 and _is_label_row(values, names, [c.label for c in extensions]):
             first = False
             continue
         first = False
@@ -124,11 +131,18 @@ class CellReader:
     whose values repeat: a 200,000-row file has a few hundred distinct picklist cells, and
     parsing each one once instead of every time is most of the cost of reading."""
 
-    def __init__(self) -> None:
+    def __init__(self, extensions: dict[str, ExtensionColumn] | None = None) -> None:
         self._seen: dict[tuple[str, type, Any], tuple[bool, Any, str]] = {}
         self._repeating: dict[str, bool] = {}
+        self.extensions = extensions or {}
 
     def read(self, unit: Unit, number: int, header: str, name: str, raw: Any) -> tuple[bool, Any]:
+        extension = self.extensions.get(name)
+        if extension is not None:
+            ok, value, message = _parse(name, raw, extension)
+            if message:
+                unit.problems.append(Problem(number, header, name, message))
+            return ok, value
         repeats = self._repeating.get(name)
         if repeats is None:
             repeats = self._repeating[name] = _repeats(name)
@@ -146,13 +160,15 @@ class CellReader:
         return ok, list(value) if isinstance(value, list) else value
 
 
-def _parse(name: str, raw: Any) -> tuple[bool, Any, str]:
+def _parse(name: str, raw: Any, extension: ExtensionColumn | None = None) -> tuple[bool, Any, str]:
     if isinstance(raw, str):
         message = check_cell(raw)
         if message:
             return False, None, message
         raw = unquote(raw)
     try:
+        if extension is not None:
+            return True, parse_extension_cell(extension, raw), ""
         return True, cells.parse_cell(name, raw), ""
     except ValueError as exc:
         return False, None, str(exc)
@@ -179,7 +195,10 @@ def _add_row(
         ok, value = reader.read(unit, number, header, name, raw)
         if not ok or name == CASE_REF:
             continue
-        if name == ROLE:
+        extension = reader.extensions.get(name)
+        if extension is not None:
+            _extension_value(unit, number, header, extension, value, person, is_first)
+        elif name == ROLE:
             person["role"] = value
             unit.cells[_path("people", index, ROLE)] = (number, header)
         elif name in PERSON_SIDE:
@@ -236,6 +255,41 @@ def _case_value(
     unit.cells[_path("case", None, name)] = (number, header)
 
 
+def _extension_value(
+    unit: Unit,
+    number: int,
+    header: str,
+    extension: ExtensionColumn,
+    value: Any,
+    person: dict[str, Any],
+    is_first: bool,
+) -> None:
+    """A person's extension value goes to the person; a case's, like the case's HTCDS values,
+    comes from the case's first row, and later rows may only repeat it."""
+    if value is None:
+        return
+    if extension.side != CASE:
+        index = len(unit.document["people"])
+        person.setdefault("extensions", {})[extension.name] = value
+        unit.cells[_path("people", index, f"extensions.{extension.name}")] = (number, header)
+        return
+    case_values = unit.document["case"].setdefault("extensions", {})
+    if not is_first:
+        if value != case_values.get(extension.name):
+            unit.problems.append(
+                Problem(
+                    number,
+                    header,
+                    extension.column,
+                    _("%(field)s differs from the first row of this case.")
+                    % {"field": extension.column},
+                )
+            )
+        return
+    case_values[extension.name] = value
+    unit.cells[_path("case", None, f"extensions.{extension.name}")] = (number, header)
+
+
 def _case_current(unit: Unit, name: str) -> Any:
     if name == "cas_Status":
         return unit.status or unit.document["case"].get(name)
@@ -244,7 +298,9 @@ def _case_current(unit: Unit, name: str) -> Any:
     return unit.document["case"].get(name)
 
 
-def document_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+def document_rows(
+    document: dict[str, Any], extensions: Sequence[ExtensionColumn] = ()
+) -> list[dict[str, Any]]:
     """The flat rows (column → value) of one exported case document."""
     case = document["case"]
     consent: dict[tuple[str, str], bool] = {
@@ -261,13 +317,19 @@ def document_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
         row[CARE_CONSENT] = consent.get((person["ref"], "care"))
         for column, purpose in CONSENT_COLUMNS.items():
             row[column] = consent.get((person["ref"], purpose))
+        for extension in extensions:
+            holder = case if extension.side == CASE else person
+            row[extension.column] = (holder.get("extensions") or {}).get(extension.name)
         rows.append(row)
     return rows
 
 
-def rows_to_table(rows: Iterable[dict[str, Any]]) -> Iterable[list[Any]]:
-    """Cells in the order of `full_header()` (the first column numbers the rows, as IOM's does)."""
-    names = header_fields(full_header())
+def rows_to_table(
+    rows: Iterable[dict[str, Any]], extensions: Sequence[ExtensionColumn] = ()
+) -> Iterable[list[Any]]:
+    """Cells in the order of `full_header()` and then the extension columns (the first column
+    numbers the rows, as IOM's does)."""
+    names = header_fields(full_header()) + [extension.column for extension in extensions]
     for number, row in enumerate(rows, start=1):
         yield [
             number if i == 0 else cells.format_value(row.get(name)) if name else ""

@@ -8,12 +8,13 @@ import gc
 import io
 import json
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from tessera.exchange.extension_columns import ExtensionColumn
 from tessera.exchange.flat import table_to_units
 from tessera.exchange.safety import (
     MAX_CELL_CHARS,
@@ -58,21 +59,22 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def read_units(data: bytes, fmt: str) -> list[Unit]:
+def read_units(data: bytes, fmt: str, extensions: Sequence[ExtensionColumn] = ()) -> list[Unit]:
+    """`extensions`: the organisation's extension fields, which flat files carry as columns."""
     check_size(data)
     with paused_gc():
-        return _read_units(data, fmt)
+        return _read_units(data, fmt, extensions)
 
 
-def _read_units(data: bytes, fmt: str) -> list[Unit]:
+def _read_units(data: bytes, fmt: str, extensions: Sequence[ExtensionColumn]) -> list[Unit]:
     if fmt == "json":
         return read_json(data)
     if fmt == "csv":
         header, rows = read_csv_table(data)
-        return table_to_units(header, rows)
+        return table_to_units(header, rows, extensions)
     if fmt == "xlsx":
         header, rows = read_xlsx_table(data)
-        return table_to_units(header, rows)
+        return table_to_units(header, rows, extensions)
     if fmt == "ctdc":
         from tessera.exchange.ctdc import read_ctdc
 

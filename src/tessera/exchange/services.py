@@ -21,6 +21,7 @@ from tessera.exchange.committing import (
     store_ctdc_records,
 )
 from tessera.exchange.duplicates import is_one_of
+from tessera.exchange.extension_columns import extension_columns
 from tessera.exchange.models import CtdcRecord, ImportedRecord, ImportJob, ImportStatus
 from tessera.exchange.readers import FORMATS, guess_format, paused_gc, read_units
 from tessera.exchange.safety import ExchangeFileError
@@ -85,7 +86,8 @@ def find_resumable_job(*, actor: Membership, data: bytes) -> ImportJob | None:
 def _units(job: ImportJob) -> list[Unit]:
     with org_context(job.org):
         content = bytes(job.content)
-    return read_units(content, job.format)
+        extensions = extension_columns() if job.format in ("csv", "xlsx") else []
+    return read_units(content, job.format, extensions)
 
 
 def _finish(job: ImportJob, status: str, problems: list[Problem], message: str = "") -> None:

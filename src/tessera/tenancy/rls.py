@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 
 POLICY_NAME = "tessera_org_isolation"
 APPEND_ONLY_TABLES = ("audit_auditevent",)
+# Functions that run with their owner's rights: their migrations revoke them from PUBLIC, and only
+# the application role may call them.
+DEFINER_FUNCTIONS = ("tessera_analyze_people()",)
 
 _CURRENT_ORG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION tessera_current_org() RETURNS bigint
@@ -98,6 +101,10 @@ def _grant_application_role(
     cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
     cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
     cursor.execute(f"GRANT EXECUTE ON FUNCTION tessera_current_org() TO {role}")
+    for function in DEFINER_FUNCTIONS:
+        cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [function])
+        if cursor.fetchone()[0]:
+            cursor.execute(f"GRANT EXECUTE ON FUNCTION {function} TO {role}")
     for table in APPEND_ONLY_TABLES:
         if table in tables:
             cursor.execute(

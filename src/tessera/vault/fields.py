@@ -199,7 +199,13 @@ NORMALISERS: dict[str, Callable[[Any], str]] = {
 
 
 class BlindIndexField(models.CharField):  # type: ignore[type-arg]
-    """The keyed index of another (sealed) field, kept in step with it on every save."""
+    """The keyed index of another (sealed) field, kept in step with it on every save.
+
+    Not indexed by itself: a model declares the database index in `Meta.indexes`. `db_index=True`
+    on a CharField makes Django add a second, `varchar_pattern_ops` copy of the index on
+    PostgreSQL for LIKE queries, and blind indexes are only ever compared for equality: the copy
+    would cost every insert without ever serving a query.
+    """
 
     def __init__(self, *args: Any, source: str = "", kind: str = "", **kwargs: Any) -> None:
         if kind not in NORMALISERS:
@@ -210,7 +216,6 @@ class BlindIndexField(models.CharField):  # type: ignore[type-arg]
         self.kind = kind
         kwargs.setdefault("max_length", 32)
         kwargs.setdefault("blank", True)
-        kwargs.setdefault("db_index", True)
         kwargs["editable"] = False
         super().__init__(*args, **kwargs)
 

@@ -80,6 +80,15 @@ class Person(OrgScopedModel):
     class Meta(OrgScopedModel.Meta):
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        # Plain B-trees: blind indexes are compared for equality only (see BlindIndexField).
+        indexes = [
+            models.Index(fields=["first_name_index"], name="person_first_name_index"),
+            models.Index(fields=["second_name_index"], name="person_second_name_index"),
+            models.Index(fields=["birthdate_index"], name="person_birthdate_index"),
+            models.Index(fields=["identity_number_index"], name="person_identity_number_index"),
+            models.Index(fields=["mobile_phone_index"], name="person_mobile_phone_index"),
+            models.Index(fields=["home_phone_index"], name="person_home_phone_index"),
+        ]
 
     def __str__(self) -> str:
         return f"Person {self.pk}"
