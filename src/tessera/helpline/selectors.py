@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from tessera.cases.models import Case, CaseParty, Person
 from tessera.cases.models.case import OPEN_STATUSES
-from tessera.cases.selectors import search_people, visible_cases, visible_people
+from tessera.cases.selectors import compiled, search_people, visible_cases, visible_people
 from tessera.helpline.models import (
     URGENT_LEVELS,
     Contact,
@@ -127,25 +128,20 @@ def lookup_caller(*, actor: Membership, phone: str) -> CallerLookup | None:
         return result
     index = blind_index("phone", e164)
     # The telephony system waits on this: few queries, and the access rules only when a case is
-    # named. First the contacts, by the (org, phone index, started_at) index.
-    candidates = list(
-        Contact.objects.filter(caller_phone_index=index)
-        .only(*LOOKUP_FIELDS)
-        .order_by("-started_at")[: LOOKUP_LIMIT * 2]
-    )
+    # named. First the contacts, by the (org, phone index, started_at) index. Its statement and
+    # the party check's are compiled once per organisation and sent with each number (`compiled`).
+    slots = {"index": index}
+    candidates = compiled.model_rows(("lookup contacts",), Contact, _lookup_contacts, slots)
     # Then the cases named: those of these contacts and those in which a person with this number
     # takes part. The access rules are applied to these few cases only, not joined to every case.
-    people = Person.objects.filter(
-        Q(mobile_phone_index=index) | Q(home_phone_index=index), merged_into__isnull=True
-    ).values("pk")[:LOOKUP_LIMIT]
-    party_cases = CaseParty.objects.filter(person__in=people).values("case_id")[:LOOKUP_LIMIT]
     contact_cases = {c.case_id for c in candidates if c.case_id}
     named: Q | None
     if contact_cases:
-        named = Q(pk__in=contact_cases) | Q(pk__in=party_cases)
+        named = Q(pk__in=contact_cases) | Q(pk__in=_party_cases(slots))
     else:
         # Most callers' contacts name no case: a cheap query says whether anyone else does,
         # and the access rules (the costliest query to build) are usually skipped.
+        party_cases = compiled.value_rows(("lookup party cases",), CaseParty, _party_cases, slots)
         party_case_ids = [row["case_id"] for row in party_cases]
         named = Q(pk__in=party_case_ids) if party_case_ids else None
     seen = (
@@ -173,6 +169,23 @@ def lookup_caller(*, actor: Membership, phone: str) -> CallerLookup | None:
     )
     result.safety_flags = sorted({f for c in result.contacts for f in c.safety_flags})
     return result
+
+
+def _lookup_contacts(slots: dict[str, Any]) -> QuerySet[Contact]:
+    return (
+        Contact.objects.filter(caller_phone_index=slots["index"])
+        .only(*LOOKUP_FIELDS)
+        .order_by("-started_at")[: LOOKUP_LIMIT * 2]
+    )
+
+
+def _party_cases(slots: dict[str, Any]) -> QuerySet[Any]:
+    """The cases in which a person with the number takes part (as values rows of case_id)."""
+    index = slots["index"]
+    people = Person.objects.filter(
+        Q(mobile_phone_index=index) | Q(home_phone_index=index), merged_into__isnull=True
+    ).values("pk")[:LOOKUP_LIMIT]
+    return CaseParty.objects.filter(person__in=people).values("case_id")[:LOOKUP_LIMIT]
 
 
 def linked_people(*, actor: Membership, contact: Contact) -> tuple[list[ContactPerson], int]:

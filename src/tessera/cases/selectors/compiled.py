@@ -22,12 +22,12 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import Model, QuerySet
-from django.db.models.query import ValuesIterable
+from django.db.models.query import ModelIterable, ValuesIterable
 from django.db.models.sql.compiler import SQLCompiler
 
 from tessera.tenancy.context import require_org
@@ -35,6 +35,7 @@ from tessera.tenancy.context import require_org
 # Per thread (each has its own connection), at most this many shapes; then it starts again.
 MAX_SHAPES = 2048
 
+M = TypeVar("M", bound=Model)
 Build = Callable[[dict[str, Any]], QuerySet[Any]]
 BuildSql = Callable[[dict[str, Any]], tuple[str, list[Any]]]
 
@@ -74,6 +75,29 @@ def value_rows(
     if compiled.converters and compiled.compiler is not None:
         rows = compiled.compiler.apply_converters(rows, compiled.converters)
     return [dict(zip(compiled.names, row, strict=True)) for row in rows]
+
+
+def model_rows(
+    key: tuple[Any, ...], model: type[M], build: Build, slots: dict[str, Any]
+) -> list[M]:
+    """The instances that the plain query `build(slots)` returns (no `select_related`, no
+    annotations; `.only()` is kept), prepared as the org-scoped managers prepare fetched rows."""
+    db = router.db_for_read(model)
+    compiled = _compiled(
+        key, db, lambda stand_ins: _from_model_queryset(build(stand_ins), db), slots
+    )
+    if compiled is None:
+        return list(build(slots))
+    with connections[db].cursor() as cursor:
+        cursor.execute(compiled.sql, compiled.bind(slots))
+        rows: Iterable[Sequence[Any]] = cursor.fetchall()
+    if compiled.converters and compiled.compiler is not None:
+        rows = compiled.compiler.apply_converters(rows, compiled.converters)
+    found = [model.from_db(db, compiled.names, row) for row in rows]
+    hook = getattr(model, "tessera_after_fetch", None)
+    if hook is not None and found:
+        hook(found)
+    return found
 
 
 def statement(
@@ -148,6 +172,27 @@ def _from_queryset(queryset: QuerySet[Any], db: str) -> _Compiled | None:
     return _Compiled(sql, tuple(params), (), compiler, names, compiler.get_converters(columns))
 
 
+def _from_model_queryset(queryset: QuerySet[Any], db: str) -> _Compiled | None:
+    query = queryset.query
+    if (
+        queryset._iterable_class is not ModelIterable
+        or query.select_related
+        or query.annotation_select
+        or query.extra_select
+        or getattr(queryset, "_prefetch_related_lookups", None)
+        or getattr(queryset, "_known_related_objects", None)
+    ):
+        return None
+    compiler = query.get_compiler(using=db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return None
+    columns = [column for column, *_ in compiler.select[: compiler.col_count]]
+    names = tuple(column.target.attname for column in columns)
+    return _Compiled(sql, tuple(params), (), compiler, names, compiler.get_converters(columns))
+
+
 def _stand_in(value: Any) -> Any:
     """A value of `value`'s type that no query holds by chance."""
     if isinstance(value, uuid.UUID):
@@ -156,4 +201,6 @@ def _stand_in(value: Any) -> Any:
         return datetime(1901, 1, 1, tzinfo=UTC) + timedelta(microseconds=secrets.randbelow(10**12))
     if type(value) is int:
         return -(2**62) - secrets.randbelow(2**40)
+    if type(value) is str:
+        return f"stand-in:{secrets.token_hex(16)}"
     return None
