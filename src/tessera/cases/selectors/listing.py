@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -15,7 +15,7 @@ from django.utils import timezone
 from tessera.cases.models import Case, CaseCount, CaseParty, Person
 from tessera.cases.selectors import compiled
 from tessera.cases.selectors.access import actor_shape, case_rows, visibility
-from tessera.cases.selectors.people import identity_match
+from tessera.cases.selectors.people import identity_condition, identity_values
 from tessera.tenancy.models import Membership
 from tessera.tenancy.roles import Perm
 
@@ -44,28 +44,36 @@ class CaseListing:
     """The cases one actor finds with one set of filters and search (reference, or exact
     blind-index search by phone, name or document number when the actor may search identities).
 
-    A page and a count without search are compiled once per actor and filters (`compiled`): their
-    statements differ only in the time, which is passed anew. A search is built every time."""
+    A page and a count are compiled once per actor, filters and kind of search (`compiled`): the
+    time and the search's values (its text and blind indexes) are passed anew on every call."""
 
     def __init__(self, *, actor: Membership, filters: dict[str, Any]) -> None:
         self.actor = actor
         self.filters = filters
         self.is_allowed = actor.has_perm(Perm.VIEW_CASES)
+        self.identity = actor.has_perm(Perm.VIEW_IDENTITY)
         self.used = {key: value for key, value in filters.items() if value}
-        self.shape: tuple[Any, ...] | None = None
-        if not str(filters.get("q") or "").strip():
-            self.shape = (*actor_shape(actor), tuple(sorted(self.used.items())))
+        # A search's values (the text and its blind indexes) are passed anew on every call, so its
+        # statements are kept by which comparisons it makes, not by the text.
+        self.search = _search_values(actor, str(filters.get("q") or "").strip())
+        plain = tuple(sorted((k, v) for k, v in self.used.items() if k != "q"))
+        self.shape = (*actor_shape(actor), plain, tuple(sorted(self.search or ())))
 
-    def cases(self, now: datetime | None = None) -> QuerySet[Case]:
+    def slots(self) -> dict[str, Any]:
+        return {"now": timezone.now(), **(self.search or {})}
+
+    def cases(self, slots: dict[str, Any] | None = None) -> QuerySet[Case]:
         if not self.is_allowed:
             return Case.objects.none()
-        return _filtered(self.actor, self.filters).filter(visibility(self.actor, now=now).any())
+        slots = slots or self.slots()
+        filtered = _filtered(self.filters, self.search and slots, with_identity=self.identity)
+        return filtered.filter(visibility(self.actor, now=slots["now"]).any())
 
-    def page(self, offset: int, limit: int, now: datetime | None = None) -> QuerySet[Case]:
+    def page(self, offset: int, limit: int, slots: dict[str, Any] | None = None) -> QuerySet[Case]:
         """One page, newest first. The page's ids are chosen first, from an index that holds every
         column the filters and the access rule read (case_org_*_cover), so only the page's own
         rows are read from the table, whatever the planner guesses about the filters."""
-        ids = self.cases(now).order_by(*CASE_ORDER).values("pk")[offset : offset + limit]
+        ids = self.cases(slots).order_by(*CASE_ORDER).values("pk")[offset : offset + limit]
         return Case.objects.filter(pk__in=ids).order_by(*CASE_ORDER)
 
     def page_rows(self, offset: int, limit: int, columns: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -74,13 +82,10 @@ class CaseListing:
             return []
 
         def build(slots: dict[str, Any]) -> QuerySet[Any]:
-            return case_rows(self.page(offset, limit, slots["now"]), columns)
+            return case_rows(self.page(offset, limit, slots), columns)
 
-        slots = {"now": timezone.now()}
-        if self.shape is None:
-            return list(build(slots))
         key = ("case page", *self.shape, offset, limit, columns)
-        return compiled.value_rows(key, Case, build, slots)
+        return compiled.value_rows(key, Case, build, self.slots())
 
     def count(self) -> int:
         """The total, in one statement that adds the disjoint parts of the access rule instead of
@@ -89,12 +94,8 @@ class CaseListing:
         each part is counted from one range of a partial index."""
         if not self.is_allowed:
             return 0
-        slots = {"now": timezone.now()}
-        if self.shape is None:
-            sql, params = self._count_statement(slots)
-        else:
-            key = ("case count", *self.shape)
-            sql, params = compiled.statement(key, Case, self._count_statement, slots)
+        key = ("case count", *self.shape)
+        sql, params = compiled.statement(key, Case, self._count_statement, self.slots())
         if not sql:
             return 0
         with connections[router.db_for_read(Case)].cursor() as cursor:
@@ -103,7 +104,8 @@ class CaseListing:
         return int(row[0]) if row else 0
 
     def _count_statement(self, slots: dict[str, Any]) -> tuple[str, list[Any]]:
-        cases = _filtered(self.actor, self.filters).order_by()
+        cases = _filtered(self.filters, self.search and slots, with_identity=self.identity)
+        cases = cases.order_by()
         parts = visibility(self.actor, now=slots["now"]).disjoint_parts()
         if connections[cases.db].vendor == "postgresql" and set(self.used) <= set(_GROUP_FILTERS):
             groups = CaseCount.objects.filter(
@@ -151,7 +153,9 @@ def counts_statement(
     ]
 
 
-def _filtered(actor: Membership, filters: dict[str, Any]) -> QuerySet[Case]:
+def _filtered(
+    filters: dict[str, Any], search: dict[str, Any] | None, *, with_identity: bool
+) -> QuerySet[Case]:
     cases: QuerySet[Case] = Case.objects.all()
     if value := filters.get("status"):
         cases = cases.filter(status=value)
@@ -169,20 +173,30 @@ def _filtered(actor: Membership, filters: dict[str, Any]) -> QuerySet[Case]:
         cases = cases.filter(opened_on__gte=value)
     if isinstance(value := filters.get("opened_to"), date):
         cases = cases.filter(opened_on__lte=value)
-    query = str(filters.get("q") or "").strip()
-    if query:
-        cases = cases.filter(pk__in=_cases_matching(actor, query))
+    if search:
+        cases = cases.filter(pk__in=_cases_matching(search, with_identity))
     return cases
 
 
-def _cases_matching(actor: Membership, query: str) -> QuerySet[Any]:
-    """Ids of cases whose reference is `query`, or (for holders of Perm.VIEW_IDENTITY) that hold a
-    person whose blind indexes match it. One UNION that the database answers from the reference
-    and blind indexes first, rather than a test on every case of the organisation. The people need
-    no visibility test of their own: the caller keeps only cases the actor can see."""
-    by_reference = Case.objects.filter(reference=query).order_by().values("pk")
+def _search_values(actor: Membership, query: str) -> dict[str, str] | None:
+    """What a search compares: the text with references and, for holders of Perm.VIEW_IDENTITY,
+    its blind indexes with people's (`identity_values`); None without a search."""
+    if not query:
+        return None
     if not actor.has_perm(Perm.VIEW_IDENTITY):
+        return {"reference": query}
+    return {"reference": query, **{f"person {k}": v for k, v in identity_values(query).items()}}
+
+
+def _cases_matching(search: dict[str, Any], with_identity: bool) -> QuerySet[Any]:
+    """Ids of cases whose reference is the search text, or (for holders of Perm.VIEW_IDENTITY)
+    that hold a person whose blind indexes match it. One UNION that the database answers from the
+    reference and blind indexes first, rather than a test on every case of the organisation. The
+    people need no visibility test of their own: the caller keeps only cases the actor can see."""
+    by_reference = Case.objects.filter(reference=search["reference"]).order_by().values("pk")
+    if not with_identity:
         return by_reference
-    people = Person.objects.filter(identity_match(query), merged_into__isnull=True)
+    identity = {k.removeprefix("person "): v for k, v in search.items() if k.startswith("person ")}
+    people = Person.objects.filter(identity_condition(identity), merged_into__isnull=True)
     holding = CaseParty.objects.filter(person__in=people.values("pk")).order_by()
     return by_reference.union(holding.values("case_id"))
