@@ -71,3 +71,16 @@ def test_a_kept_statement_is_built_once(world: World) -> None:
             compiled.value_rows(("test once",), Contact, counting, slots)
     assert len(built) == 1
     assert built[0]["index"].startswith("stand-in:")
+
+
+def test_a_stand_in_the_field_refuses_leaves_the_shape_to_the_orm(world: World) -> None:
+    """A case id given as text cannot be stood in for by text (not a UUID): built every time."""
+    contact = contact_from(world, world.a, "+447700900321")
+
+    def by_pk(slots: dict[str, Any]) -> QuerySet[Any]:
+        return Contact.objects.filter(pk=slots["pk"]).values("id")
+
+    with org_context(world.a):
+        for _ in range(2):
+            rows = compiled.value_rows(("test pk",), Contact, by_pk, {"pk": str(contact.pk)})
+            assert rows == [{"id": contact.pk}]

@@ -19,21 +19,21 @@ from __future__ import annotations
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable, ValuesIterable
-from django.db.models.sql.compiler import SQLCompiler
 
 from tessera.tenancy.context import require_org
 
-# Per thread (each has its own connection), at most this many shapes; then it starts again.
-MAX_SHAPES = 2048
+# Per thread (each has its own connection), at most this many shapes (a few kB each: the
+# statement, its values and converters); then it starts again.
+MAX_SHAPES = 1024
 
 M = TypeVar("M", bound=Model)
 Build = Callable[[dict[str, Any]], QuerySet[Any]]
@@ -45,10 +45,21 @@ class _Compiled:
     sql: str
     params: Sequence[Any]
     slots: tuple[tuple[int, str], ...] = ()  # (position in params, slot name)
-    # For a values() query: its compiler, which converts the fetched values as the ORM would.
-    compiler: SQLCompiler | None = None
+    # For a query of rows: their names, and the converters the ORM applies to fetched values
+    # (position: (converters, expression)).
     names: tuple[str, ...] = ()
-    converters: dict[int, Any] = field(default_factory=dict)
+    converters: dict[int, tuple[list[Any], Any]] = field(default_factory=dict)
+
+    def fetch(self, db: str, values: dict[str, Any]) -> list[list[Any]]:
+        connection = connections[db]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, self.bind(values))
+            rows = [list(row) for row in cursor.fetchall()]
+        for position, (converters, expression) in self.converters.items():
+            for row in rows:
+                for convert in converters:
+                    row[position] = convert(row[position], expression, connection)
+        return rows
 
     def bind(self, values: dict[str, Any]) -> list[Any]:
         params = list(self.params)
@@ -69,12 +80,7 @@ def value_rows(
     compiled = _compiled(key, db, lambda stand_ins: _from_queryset(build(stand_ins), db), slots)
     if compiled is None:
         return list(build(slots))
-    with connections[db].cursor() as cursor:
-        cursor.execute(compiled.sql, compiled.bind(slots))
-        rows: Iterable[Sequence[Any]] = cursor.fetchall()
-    if compiled.converters and compiled.compiler is not None:
-        rows = compiled.compiler.apply_converters(rows, compiled.converters)
-    return [dict(zip(compiled.names, row, strict=True)) for row in rows]
+    return [dict(zip(compiled.names, row, strict=True)) for row in compiled.fetch(db, slots)]
 
 
 def model_rows(
@@ -88,12 +94,7 @@ def model_rows(
     )
     if compiled is None:
         return list(build(slots))
-    with connections[db].cursor() as cursor:
-        cursor.execute(compiled.sql, compiled.bind(slots))
-        rows: Iterable[Sequence[Any]] = cursor.fetchall()
-    if compiled.converters and compiled.compiler is not None:
-        rows = compiled.compiler.apply_converters(rows, compiled.converters)
-    found = [model.from_db(db, compiled.names, row) for row in rows]
+    found = [model.from_db(db, compiled.names, row) for row in compiled.fetch(db, slots)]
     hook = getattr(model, "tessera_after_fetch", None)
     if hook is not None and found:
         hook(found)
@@ -138,7 +139,10 @@ def _with_slots(
     stand_ins = {name: _stand_in(value) for name, value in slots.items()}
     if any(stand_in is None for stand_in in stand_ins.values()):
         return None
-    compiled = compile_with(stand_ins)
+    try:
+        compiled = compile_with(stand_ins)
+    except (ValidationError, ValueError, TypeError):
+        return None  # a stand-in the field refuses (a text for a UUID, say): built every time
     if compiled is None:
         return None
     positions = []
@@ -169,7 +173,7 @@ def _from_queryset(queryset: QuerySet[Any], db: str) -> _Compiled | None:
     columns = [column for column, *_ in compiler.select[: compiler.col_count]]
     if len(names) != len(columns):
         return None
-    return _Compiled(sql, tuple(params), (), compiler, names, compiler.get_converters(columns))
+    return _Compiled(sql, tuple(params), (), names, compiler.get_converters(columns))
 
 
 def _from_model_queryset(queryset: QuerySet[Any], db: str) -> _Compiled | None:
@@ -190,7 +194,7 @@ def _from_model_queryset(queryset: QuerySet[Any], db: str) -> _Compiled | None:
         return None
     columns = [column for column, *_ in compiler.select[: compiler.col_count]]
     names = tuple(column.target.attname for column in columns)
-    return _Compiled(sql, tuple(params), (), compiler, names, compiler.get_converters(columns))
+    return _Compiled(sql, tuple(params), (), names, compiler.get_converters(columns))
 
 
 def _stand_in(value: Any) -> Any:
