@@ -11,6 +11,7 @@ from django.test import Client
 from tessera.accounts.tokens import create_token
 from tessera.api.base import MEMBER, PERMISSION_KEY
 from tessera.api.urls import api
+from tessera.cases import api as cases_api
 from tessera.cases.models import Case, Person
 from tessera.tenancy.context import org_context
 from tessera.tenancy.roles import Perm, Role, role_has_perm
@@ -203,3 +204,37 @@ def test_other_organisations_objects_are_404_on_every_operation(world: World) ->
             assert response.status_code == (404 if allowed else 403), (method, url, role)
             checked += 1
     assert checked >= 13 * len(Role)
+
+
+def test_organisation_wide_lists_count_a_bounded_distance_past_the_page(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without `?case=`, parties and events are counted at most COUNT_AHEAD rows past the page (a
+    lower bound, `count_exact` false); one case's rows, and every short page, exactly."""
+    monkeypatch.setattr(cases_api, "COUNT_AHEAD", 2)
+    client = world.client_for(world.a, Role.CASEWORKER)
+    cases = [post(client, "/htcds/cases", DOCUMENT).json()["id"] for _ in range(4)]
+    # Four cases of two parties and one event each: 8 parties, 4 events.
+    counted = {
+        path: client.get(f"/api/v1/{path}").json()
+        for path in ("parties?limit=1", "parties?limit=2&offset=2", "events?limit=1")
+    }
+    assert [(b["count"], b["count_exact"]) for b in counted.values()] == [
+        (3, False),  # limit 1 + 2 ahead
+        (6, False),
+        (3, False),
+    ]
+    assert [len(b["items"]) for b in counted.values()] == [1, 2, 1]
+    exact = {
+        "parties?limit=1&offset=7": (8, True),  # the last page says the total
+        "events?limit=2&offset=1": (4, True),  # 4 <= 2 + 1 + 2: counted to the end
+        f"parties?limit=1&case={cases[0]}": (2, True),
+    }
+    for path, expected in exact.items():
+        body = client.get(f"/api/v1/{path}").json()
+        assert (body["count"], body["count_exact"]) == expected, path
+    assert client.get("/api/v1/cases?limit=1").json() == {
+        **client.get("/api/v1/cases?limit=1").json(),
+        "count": 4,
+        "count_exact": True,
+    }

@@ -9,18 +9,20 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tessera.cases import selectors, services
 from tessera.cases.models import BreakGlassGrant, Case
+from tessera.cases.selectors import listing as listing_module
 from tessera.cases.selectors.listing import CASE_ORDER
 from tessera.tenancy.context import org_context
 from tessera.tenancy.models import Membership
 from tessera.tenancy.roles import Role
 
 from .cases_helpers import actor
-from .conftest import World, make_member
+from .conftest import ON_POSTGRES, World, make_member
 
 
 def _member(world: World, email: str, role: Role, team: str) -> Membership:
@@ -156,3 +158,79 @@ def test_a_full_page_costs_one_counting_statement_and_reads_no_password(
     assert sum("COUNT(*)" in sql for sql in case_statements) == 1
     assert not any("password" in sql for sql in case_statements)
     assert body["items"][0]["cas_CaseOwner"].endswith("@alpha.test")
+
+
+COLUMNS = ("id", "reference", "owner_email", "opened_on", "extensions")
+
+
+@pytest.mark.parametrize("who", ["north", "south", "no team", "supervisor", "analyst"])
+def test_kept_statements_find_what_the_orm_finds(
+    world: World, members: dict[str, Membership], who: str
+) -> None:
+    """On PostgreSQL a page, a count and a case read are compiled once per shape and sent again
+    with new values (`selectors.compiled`): the second and later calls must agree with the ORM."""
+    member = members[who]
+    with org_context(world.a):
+        for filters in [*FILTERS, {"owner": members["mate"].user_id}]:
+            listing = selectors.CaseListing(actor=member, filters=filters)
+            expected = list(listing.cases().order_by(*CASE_ORDER).values_list("pk", flat=True))
+            for _ in range(2):
+                assert listing.count() == len(expected), (who, filters)
+                rows = [
+                    r for start in range(0, 30, 4) for r in listing.page_rows(start, 4, COLUMNS)
+                ]
+                assert [r["id"] for r in rows] == expected, (who, filters)
+                assert all(r["opened_on"] == timezone.localdate() for r in rows)
+        visible = set(selectors.visible_cases(actor=member).values_list("pk", flat=True))
+        for _ in range(2):
+            for case in Case.objects.select_related("owner"):
+                if case.pk in visible:
+                    row = selectors.case_row(actor=member, case_id=case.pk, columns=COLUMNS)
+                    assert (row["id"], row["owner_email"]) == (case.pk, case.owner.email)
+                else:
+                    with pytest.raises(Http404):
+                        selectors.case_row(actor=member, case_id=case.pk, columns=COLUMNS)
+
+
+def test_a_kept_statement_reads_the_time_anew(world: World, members: dict[str, Membership]) -> None:
+    """Break-glass ends on time even for a statement compiled while it was open."""
+    north = members["north"]
+    with org_context(world.a):
+        grant = BreakGlassGrant.objects.get(user=north.user, expires_at__gt=timezone.now())
+        listing = selectors.CaseListing(actor=north, filters={})
+        total = listing.count()
+        assert grant.case_id in {r["id"] for r in listing.page_rows(0, 100, COLUMNS)}
+        selectors.case_row(actor=north, case_id=grant.case_id, columns=COLUMNS)
+        BreakGlassGrant.objects.filter(pk=grant.pk).update(expires_at=timezone.now())
+        listing = selectors.CaseListing(actor=north, filters={})
+        assert listing.count() == total - 1
+        assert grant.case_id not in {r["id"] for r in listing.page_rows(0, 100, COLUMNS)}
+        with pytest.raises(Http404):
+            selectors.case_row(actor=north, case_id=grant.case_id, columns=COLUMNS)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="statements are kept on PostgreSQL only")
+def test_a_kept_shape_builds_no_query_and_a_team_change_is_a_new_shape(
+    world: World, members: dict[str, Membership], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[Membership] = []
+    real = listing_module.visibility
+
+    def counting(actor: Membership, **kwargs: Any) -> Any:
+        built.append(actor)
+        return real(actor, **kwargs)
+
+    monkeypatch.setattr(listing_module, "visibility", counting)
+    member = members["mate"]
+    with org_context(world.a):
+        first = selectors.CaseListing(actor=member, filters={"status": "Active"})
+        expected = (first.count(), first.page_rows(0, 5, COLUMNS))
+        assert len(built) == 2  # compiled: the count and the page
+        again = selectors.CaseListing(actor=member, filters={"status": "Active"})
+        assert (again.count(), again.page_rows(0, 5, COLUMNS)) == expected
+        assert len(built) == 2
+        Membership.objects.filter(pk=member.pk).update(team="")
+        moved = Membership.objects.select_related("org", "user").get(pk=member.pk)
+        listing = selectors.CaseListing(actor=moved, filters={"status": "Active"})
+        assert listing.count() == len(listing.cases().values_list("pk", flat=True)) != expected[0]
+        assert len(built) == 4

@@ -19,7 +19,13 @@ from tessera.cases import services as case_services
 from tessera.cases.models import Sensitivity
 from tessera.helpline import services
 from tessera.helpline.models import Contact
-from tessera.tenancy.context import org_context
+from tessera.tenancy.context import (
+    CrossOrgWriteError,
+    OrgChosenByStatement,
+    current_org,
+    org_context,
+    org_context_chosen_by_statement,
+)
 from tessera.tenancy.models import Organisation
 from tessera.tenancy.roles import Perm, Role, role_has_perm
 from tessera.tenancy.services import add_member, deactivate_member
@@ -181,7 +187,7 @@ def test_a_lookup_costs_a_fixed_handful_of_statements(world: World) -> None:
     if ON_POSTGRES:
         # Inside the test's transaction the organisation setting is restored on the way out; a
         # real request opens the transaction itself and skips that (see the transactional test).
-        assert len(sent) == 6, sent
+        assert len(sent) == 5, sent
         assert "audit_auditchainhead" in sent[-2] and "INSERT INTO audit_auditevent" in sent[-2]
     else:
         # SQLite: the same, with the audit append as lock, insert and head update (no RLS setting).
@@ -210,7 +216,7 @@ postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="needs TESSERA_TEST_P
 
 
 @postgres_only
-def test_a_lookup_request_is_one_query_then_one_transaction_of_four_statements(
+def test_a_lookup_request_is_one_transaction_of_four_statements(
     transactional_db: None, world: World
 ) -> None:
     contact_from(world, world.a, "+447700900123")
@@ -219,14 +225,15 @@ def test_a_lookup_request_is_one_query_then_one_transaction_of_four_statements(
     with CaptureQueriesContext(connection) as captured:
         assert lookup(client, "+447700900123").status_code == 200
     sent = [q["sql"] for q in captured.captured_queries]
-    assert len(sent) == 7, sent
-    assert "accounts_apitoken" in sent[0] and "tenancy_membership" in sent[0]
-    assert (sent[1], sent[-1]) == ("BEGIN", "COMMIT")
-    assert sent[2].startswith("SELECT set_config('tessera.org_id'")
-    assert "helpline_contact" in sent[3]
+    assert len(sent) == 6, sent
+    assert (sent[0], sent[-1]) == ("BEGIN", "COMMIT")
+    # The token's lookup sets the transaction's organisation in the same statement.
+    assert "accounts_apitoken" in sent[1] and "tenancy_membership" in sent[1]
+    assert "set_config('tessera.org_id'" in sent[1]
+    assert "helpline_contact" in sent[2]
     # The contact names no case: only whether a person with the number is in one is asked.
-    assert "cases_caseparty" in sent[4] and "cases_caseaccessgrant" not in sent[4]
-    assert "FOR UPDATE" in sent[5] and "INSERT INTO audit_auditevent" in sent[5]
+    assert "cases_caseparty" in sent[3] and "cases_caseaccessgrant" not in sent[3]
+    assert "FOR UPDATE" in sent[4] and "INSERT INTO audit_auditevent" in sent[4]
 
 
 @postgres_only
@@ -253,3 +260,32 @@ def test_the_outermost_organisation_context_ends_with_its_transaction(
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(current_setting('tessera.org_id', true), '')")
         assert cursor.fetchone()[0] == ""
+
+
+@postgres_only
+def test_a_statement_chosen_organisation_must_be_the_one_the_database_set(world: World) -> None:
+    """The token's lookup sets the organisation itself; tenancy adopts an organisation only if the
+    value the database reports having set is that organisation's id."""
+
+    def set_by_statement(chosen: OrgChosenByStatement, org_id: int) -> str | None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {chosen.setting('%s')}", [org_id])
+            return cursor.fetchone()[0]  # type: ignore[no-any-return]
+
+    with org_context_chosen_by_statement() as chosen:
+        applied = set_by_statement(chosen, world.b.pk)
+        for claimed, value in ((world.a, applied), (world.b, None), (world.b, "")):
+            with pytest.raises(CrossOrgWriteError):
+                chosen.enter(claimed, value)
+            assert current_org() is None
+        chosen.enter(world.b, applied)
+        assert current_org() == world.b
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('tessera.org_id', true)")
+            assert cursor.fetchone()[0] == str(world.b.pk)
+        with pytest.raises(CrossOrgWriteError):
+            chosen.enter(world.b, applied)  # once per transaction
+    assert current_org() is None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(current_setting('tessera.org_id', true), '')")
+        assert cursor.fetchone()[0] == ""  # restored inside the test's own transaction

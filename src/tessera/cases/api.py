@@ -7,11 +7,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from ninja import Body, NinjaAPI, Query, Schema
+from ninja import Body, Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
@@ -29,9 +29,23 @@ router = OrgRouter(tags=["cases"])
 Json = dict[str, Any]
 
 
+# Lists of every party, event, plan or note of the organisation (no `?case=`) count at most this many
+# rows past the page: an exact total tests every row's case against the access rule (0.6-1.4 s at
+# 1M cases), and a client paging through them needs only to know that more follow.
+COUNT_AHEAD = 1000
+
+
 class Page(Schema):
     items: list[dict[str, Any]]
-    count: int
+    count: Annotated[
+        int,
+        Field(
+            description="How many rows match. When `count_exact` is false it is a lower bound: at "
+            "least this many rows match (lists of parties, events, support plans and notes without "
+            f"`case` count at most {COUNT_AHEAD} rows past the requested page)."
+        ),
+    ]
+    count_exact: Annotated[bool, Field(description="Whether `count` is the exact total.")] = True
 
 
 class ErrorOut(Schema):
@@ -110,10 +124,16 @@ class ExtensionFieldChange(Schema):
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
-def _page(rows: Any, paging: Paging, render: Any) -> Page:
+def _page(rows: Any, paging: Paging, render: Any, *, count_ahead: int | None = None) -> Page:
+    """A page of `rows` and their total; with `count_ahead`, the total is counted no further than
+    that many rows past the page (then `count_exact` is false)."""
     window = list(rows[paging.offset : paging.offset + paging.limit])
-    total = _total(len(window), paging, rows.count)
-    return Page(items=[render(row) for row in window], count=total)
+    items = [render(row) for row in window]
+    if count_ahead is None:
+        return Page(items=items, count=_total(len(window), paging, rows.count))
+    cap = paging.offset + paging.limit + count_ahead
+    total = _total(len(window), paging, lambda: rows.order_by()[: cap + 1].count())
+    return Page(items=items, count=min(total, cap), count_exact=total <= cap)
 
 
 def _total(rows_on_page: int, paging: Paging, count: Callable[[], int]) -> int:
@@ -131,8 +151,7 @@ def _case_data(payload: Json) -> Json:
 def list_cases(request: OrgRequest, filters: Query[CaseFilters]) -> Page:
     wanted = filters.dict(exclude={"limit", "offset"}, exclude_none=True)
     listing = selectors.CaseListing(actor=request.membership, filters=wanted)
-    page = listing.page(filters.offset, filters.limit)
-    rows = list(selectors.case_rows(page, serializers.CASE_ROW_COLUMNS))
+    rows = listing.page_rows(filters.offset, filters.limit, serializers.CASE_ROW_COLUMNS)
     total = _total(len(rows), filters, listing.count)
     return Page(items=[serializers.case_row_out(row) for row in rows], count=total)
 
@@ -145,7 +164,10 @@ def create_case(request: OrgRequest, payload: Body[Json]) -> Status[Json]:
 
 @router.get_op("/cases/{case_id}", perm=Perm.VIEW_CASES, response={200: Json, **ERRORS})
 def get_case(request: OrgRequest, case_id: uuid.UUID) -> Json:
-    return serializers.case_out(selectors.get_case(actor=request.membership, case_id=case_id))
+    row = selectors.case_row(
+        actor=request.membership, case_id=case_id, columns=serializers.CASE_ROW_COLUMNS
+    )
+    return serializers.case_row_out(row)
 
 
 @router.patch_op("/cases/{case_id}", perm=Perm.EDIT_CASES, response={200: Json, **ERRORS})
@@ -240,9 +262,15 @@ def _scoped(request: OrgRequest, model: Any, paging: CaseScoped) -> Any:
     return rows.order_by("created_at", "pk")
 
 
+def _ahead(paging: CaseScoped) -> int | None:
+    """One case's rows are counted exactly; the whole organisation's up to COUNT_AHEAD."""
+    return None if paging.case else COUNT_AHEAD
+
+
 @router.get_op("/parties", perm=Perm.VIEW_CASES, response={200: Page, **ERRORS})
 def list_parties(request: OrgRequest, paging: Query[CaseScoped]) -> Page:
-    return _page(_scoped(request, CaseParty, paging), paging, serializers.party_out)
+    rows = _scoped(request, CaseParty, paging)
+    return _page(rows, paging, serializers.party_out, count_ahead=_ahead(paging))
 
 
 @router.post_op("/parties", perm=Perm.EDIT_CASES, response={201: Json, **ERRORS})
@@ -280,7 +308,8 @@ def update_party(request: OrgRequest, party_id: uuid.UUID, payload: Body[Json]) 
 
 @router.get_op("/events", perm=Perm.VIEW_CASES, response={200: Page, **ERRORS})
 def list_events(request: OrgRequest, paging: Query[CaseScoped]) -> Page:
-    return _page(_scoped(request, TraffickingEvent, paging), paging, serializers.event_out)
+    rows = _scoped(request, TraffickingEvent, paging)
+    return _page(rows, paging, serializers.event_out, count_ahead=_ahead(paging))
 
 
 def _case_from(request: OrgRequest, payload: Json) -> Any:
@@ -313,7 +342,7 @@ def update_event(request: OrgRequest, event_id: uuid.UUID, payload: Body[Json]) 
 @router.get_op("/support-plans", perm=Perm.VIEW_CASES, response={200: Page, **ERRORS})
 def list_plans(request: OrgRequest, paging: Query[CaseScoped]) -> Page:
     rows = _scoped(request, SupportPlan, paging).prefetch_related("goals")
-    return _page(rows, paging, serializers.plan_out)
+    return _page(rows, paging, serializers.plan_out, count_ahead=_ahead(paging))
 
 
 @router.post_op("/support-plans", perm=Perm.EDIT_CASES, response={201: Json, **ERRORS})
@@ -345,7 +374,10 @@ def update_plan(request: OrgRequest, plan_id: uuid.UUID, payload: Body[Json]) ->
 @router.get_op("/notes", perm=Perm.VIEW_CASES, response={200: Page, **ERRORS})
 def list_notes(request: OrgRequest, paging: Query[CaseScoped]) -> Page:
     return _page(
-        _scoped(request, CaseNote, paging).select_related("author"), paging, serializers.note_out
+        _scoped(request, CaseNote, paging).select_related("author"),
+        paging,
+        serializers.note_out,
+        count_ahead=_ahead(paging),
     )
 
 

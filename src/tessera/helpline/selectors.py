@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -17,7 +18,8 @@ from django.utils import timezone
 
 from tessera.cases.models import Case, CaseParty, Person
 from tessera.cases.models.case import OPEN_STATUSES
-from tessera.cases.selectors import search_people, visible_cases, visible_people
+from tessera.cases.selectors import compiled, search_people, visible_cases, visible_people
+from tessera.cases.selectors.access import actor_shape
 from tessera.helpline.models import (
     URGENT_LEVELS,
     Contact,
@@ -127,38 +129,21 @@ def lookup_caller(*, actor: Membership, phone: str) -> CallerLookup | None:
         return result
     index = blind_index("phone", e164)
     # The telephony system waits on this: few queries, and the access rules only when a case is
-    # named. First the contacts, by the (org, phone index, started_at) index.
-    candidates = list(
-        Contact.objects.filter(caller_phone_index=index)
-        .only(*LOOKUP_FIELDS)
-        .order_by("-started_at")[: LOOKUP_LIMIT * 2]
-    )
+    # named. First the contacts, by the (org, phone index, started_at) index. Its statement and
+    # the party check's are compiled once per organisation and sent with each number (`compiled`).
+    slots = {"index": index}
+    candidates = compiled.model_rows(("lookup contacts",), Contact, _lookup_contacts, slots)
     # Then the cases named: those of these contacts and those in which a person with this number
     # takes part. The access rules are applied to these few cases only, not joined to every case.
-    people = Person.objects.filter(
-        Q(mobile_phone_index=index) | Q(home_phone_index=index), merged_into__isnull=True
-    ).values("pk")[:LOOKUP_LIMIT]
-    party_cases = CaseParty.objects.filter(person__in=people).values("case_id")[:LOOKUP_LIMIT]
-    contact_cases = {c.case_id for c in candidates if c.case_id}
-    named: Q | None
+    contact_cases = sorted({c.case_id for c in candidates if c.case_id})
     if contact_cases:
-        named = Q(pk__in=contact_cases) | Q(pk__in=party_cases)
+        seen = _visible_named(actor, index, contact_cases, with_party_cases=True)
     else:
         # Most callers' contacts name no case: a cheap query says whether anyone else does,
         # and the access rules (the costliest query to build) are usually skipped.
-        party_case_ids = [row["case_id"] for row in party_cases]
-        named = Q(pk__in=party_case_ids) if party_case_ids else None
-    seen = (
-        {
-            case.pk: case
-            for case in visible_cases(actor=actor)
-            .filter(named)
-            .only("reference", "status")
-            .order_by()
-        }
-        if named is not None
-        else {}
-    )
+        party_cases = compiled.value_rows(("lookup party cases",), CaseParty, _party_cases, slots)
+        party_case_ids = sorted({row["case_id"] for row in party_cases})
+        seen = _visible_named(actor, index, party_case_ids, with_party_cases=False)
     for contact in candidates:
         if contact.case_id is not None:
             if contact.case_id not in seen:
@@ -173,6 +158,46 @@ def lookup_caller(*, actor: Membership, phone: str) -> CallerLookup | None:
     )
     result.safety_flags = sorted({f for c in result.contacts for f in c.safety_flags})
     return result
+
+
+def _visible_named(
+    actor: Membership, index: str, case_ids: list[uuid.UUID], *, with_party_cases: bool
+) -> dict[uuid.UUID, Case]:
+    """Of the cases named (and, with `with_party_cases`, those of people with the number), the
+    ones `actor` may see. Kept per actor and number of cases named; the ids are passed anew."""
+    if not case_ids and not with_party_cases:
+        return {}
+    slots: dict[str, Any] = {f"case {i}": pk for i, pk in enumerate(case_ids)}
+    slots["now"] = timezone.now()
+    if with_party_cases:
+        slots["index"] = index
+
+    def build(values: dict[str, Any]) -> QuerySet[Case]:
+        named = Q(pk__in=[values[f"case {i}"] for i in range(len(case_ids))])
+        if with_party_cases:
+            named |= Q(pk__in=_party_cases(values))
+        visible = visible_cases(actor=actor, now=values["now"])
+        return visible.filter(named).only("reference", "status").order_by()
+
+    key = ("lookup cases", *actor_shape(actor), len(case_ids), with_party_cases)
+    return {case.pk: case for case in compiled.model_rows(key, Case, build, slots)}
+
+
+def _lookup_contacts(slots: dict[str, Any]) -> QuerySet[Contact]:
+    return (
+        Contact.objects.filter(caller_phone_index=slots["index"])
+        .only(*LOOKUP_FIELDS)
+        .order_by("-started_at")[: LOOKUP_LIMIT * 2]
+    )
+
+
+def _party_cases(slots: dict[str, Any]) -> QuerySet[Any]:
+    """The cases in which a person with the number takes part (as values rows of case_id)."""
+    index = slots["index"]
+    people = Person.objects.filter(
+        Q(mobile_phone_index=index) | Q(home_phone_index=index), merged_into__isnull=True
+    ).values("pk")[:LOOKUP_LIMIT]
+    return CaseParty.objects.filter(person__in=people).values("case_id")[:LOOKUP_LIMIT]
 
 
 def linked_people(*, actor: Membership, contact: Contact) -> tuple[list[ContactPerson], int]:

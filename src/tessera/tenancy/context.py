@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
@@ -74,6 +74,56 @@ def org_context(org: Organisation) -> Iterator[Organisation]:
             yield org
         finally:
             _current_org.reset(token)
+            if not ends_transaction and not connection.needs_rollback:
+                _apply_db_setting(str(previous.pk) if previous is not None else "")
+
+
+class OrgChosenByStatement:
+    """The organisation of a transaction that `org_context_chosen_by_statement` opened: the first
+    statement sends `setting(...)`, and `enter()` adopts the organisation whose id the database
+    reports having set."""
+
+    def __init__(self) -> None:
+        self.entered: Token[Organisation | None] | None = None
+
+    @staticmethod
+    def setting(org_id_sql: str) -> str:
+        """A select-list expression that sets the organisation to `org_id_sql` for the rest of the
+        transaction and returns the value set (NULL when there is no such row: nothing is set)."""
+        if connection.vendor != "postgresql":
+            return "NULL"
+        return f"set_config('{ORG_SETTING}', ({org_id_sql})::text, true)"
+
+    def enter(self, org: Organisation, applied: str | None) -> None:
+        """Act for `org`, which the statement's `setting()` column returned as `applied`: the
+        database's setting and the Python side's organisation are the same or nothing runs."""
+        if self.entered is not None:
+            raise CrossOrgWriteError("The organisation of this transaction is already chosen.")
+        expected = str(org.pk) if connection.vendor == "postgresql" else None
+        if applied != expected:
+            raise CrossOrgWriteError(
+                f"The database set organisation {applied!r}, not {expected!r}: refusing to act."
+            )
+        self.entered = _current_org.set(org)
+
+
+@contextmanager
+def org_context_chosen_by_statement() -> Iterator[OrgChosenByStatement]:
+    """Like `org_context`, for a caller that learns the organisation from its first statement
+    (the bearer token's): that statement sets it too, saving a round trip on every API request.
+
+    Until `enter()`, no organisation is current, and its setting is whatever the statement set:
+    the statement itself must read only global tables (no row-level security applies to them).
+    """
+    ends_transaction = _opens_transaction()
+    previous = _current_org.get()
+    chosen = OrgChosenByStatement()
+    with transaction.atomic():
+        try:
+            yield chosen
+        finally:
+            if chosen.entered is not None:
+                _current_org.reset(chosen.entered)
             if not ends_transaction and not connection.needs_rollback:
                 _apply_db_setting(str(previous.pk) if previous is not None else "")
 

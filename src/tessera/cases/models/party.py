@@ -59,6 +59,8 @@ class CaseParty(OrgScopedModel):
         constraints = [
             models.UniqueConstraint(fields=["case", "person"], name="one_role_per_person_in_case")
         ]
+        # `GET /parties` without `?case=` walks this in page order, testing each row's case.
+        indexes = [models.Index(fields=["org", "created_at", "id"], name="party_org_created")]
 
     def __str__(self) -> str:
         return f"{self.role} in {self.case_id}"

@@ -12,6 +12,8 @@ pages and counts); `people` the reads of people (search over blind indexes, dupl
 
 from tessera.cases.selectors.access import (
     active_break_glass,
+    case_row,
+    case_rows,
     find_case_by_reference,
     get_case,
     get_event,
@@ -28,7 +30,6 @@ from tessera.cases.selectors.listing import (
     LIST_FILTERS,
     CaseListing,
     add_counts,
-    case_rows,
     filter_cases,
 )
 from tessera.cases.selectors.people import (
@@ -46,6 +47,7 @@ __all__ = [
     "CaseListing",
     "active_break_glass",
     "add_counts",
+    "case_row",
     "case_rows",
     "extension_fields",
     "filter_cases",

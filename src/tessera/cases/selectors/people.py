@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -28,20 +29,42 @@ def search_people(*, actor: Membership, query: str) -> QuerySet[Person]:
 
 def identity_match(query: str) -> Q:
     """The blind-index comparisons a search text can satisfy (none: matches no one)."""
+    return identity_condition(identity_values(query))
+
+
+def identity_values(query: str) -> dict[str, str]:
+    """The blind indexes of a search text, named by the comparison each goes into (the names are
+    the shape of the search, the values change with the text)."""
     kinds = query_kinds(query)
-    condition = Q(pk__in=[])
+    values = {}
     if "dob" in kinds:
-        condition |= Q(birthdate_index=index_for("dob", date.fromisoformat(query)))
+        values["dob"] = index_for("dob", date.fromisoformat(query))
     if "name" in kinds and (name_index := index_for("name", query)):
-        condition |= Q(first_name_index=name_index) | Q(second_name_index=name_index)
+        values["name"] = name_index
         parts = query.split()
         if len(parts) >= 2:
-            first, second = index_for("name", parts[0]), index_for("name", " ".join(parts[1:]))
-            condition |= Q(first_name_index=first, second_name_index=second)
+            values["first"] = index_for("name", parts[0])
+            values["second"] = index_for("name", " ".join(parts[1:]))
     if "phone" in kinds and (phone_index := index_for("phone", query)):
-        condition |= Q(mobile_phone_index=phone_index) | Q(home_phone_index=phone_index)
+        values["phone"] = phone_index
     if "document" in kinds and (document_index := index_for("document", query)):
-        condition |= Q(identity_number_index=document_index)
+        values["document"] = document_index
+    return values
+
+
+def identity_condition(values: Mapping[str, Any]) -> Q:
+    """`identity_values` as blind-index comparisons (none: matches no one)."""
+    condition = Q(pk__in=[])
+    if "dob" in values:
+        condition |= Q(birthdate_index=values["dob"])
+    if "name" in values:
+        condition |= Q(first_name_index=values["name"]) | Q(second_name_index=values["name"])
+    if "first" in values:
+        condition |= Q(first_name_index=values["first"], second_name_index=values["second"])
+    if "phone" in values:
+        condition |= Q(mobile_phone_index=values["phone"]) | Q(home_phone_index=values["phone"])
+    if "document" in values:
+        condition |= Q(identity_number_index=values["document"])
     return condition
 
 
