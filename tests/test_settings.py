@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -227,3 +228,58 @@ def test_bad_environment_values_are_refused_with_their_name(
 def test_lists_are_comma_separated_and_trimmed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TESSERA_HOSTS", " a.example.org, ,b.example.org ")
     assert env.env_list("TESSERA_HOSTS", []) == ["a.example.org", "b.example.org"]
+
+
+# --- PostgreSQL connections ---------------------------------------------------------------------
+
+
+def _postgres(monkeypatch: pytest.MonkeyPatch, **environment: str) -> dict[str, object]:
+    for name in (
+        "TESSERA_DB_CONN_MAX_AGE",
+        "TESSERA_DB_PREPARED_STATEMENTS",
+        "TESSERA_DB_PREPARE_THRESHOLD",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    database: Any = {"ENGINE": "django.db.backends.postgresql", "NAME": "t"}
+    env.postgres_connection_options(database)
+    return database
+
+
+def test_postgres_connections_persist_and_prepare_their_statements_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    database = _postgres(monkeypatch)
+    assert database["CONN_MAX_AGE"] == 300
+    assert database["CONN_HEALTH_CHECKS"] is True
+    assert database["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+
+
+def test_prepared_statements_can_be_switched_off_for_a_transaction_pooler(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    database = _postgres(
+        monkeypatch, TESSERA_DB_PREPARED_STATEMENTS="false", TESSERA_DB_CONN_MAX_AGE="0"
+    )
+    assert database["CONN_MAX_AGE"] == 0
+    assert database["OPTIONS"] == {}
+
+
+def test_sqlite_connections_are_left_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    database: Any = {"ENGINE": "django.db.backends.sqlite3", "OPTIONS": {"x": 1}}
+    env.postgres_connection_options(database)
+    assert database == {"ENGINE": "django.db.backends.sqlite3", "OPTIONS": {"x": 1}}
+
+
+def test_production_settings_keep_postgres_connections_and_prepare_statements(
+    tmp_path: Path,
+) -> None:
+    script = (
+        "import json\nfrom django.conf import settings\nd = settings.DATABASES['default']\n"
+        "print(json.dumps([d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], d['OPTIONS']]))"
+    )
+    result = _run([sys.executable, "-c", script], PROD_ENV, tmp_path)
+    assert result.returncode == 0, result.stderr
+    expected = [300, True, {"server_side_binding": True, "prepare_threshold": 5}]
+    assert json.loads(result.stdout) == expected

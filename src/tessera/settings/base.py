@@ -8,7 +8,14 @@ from typing import Literal
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from tessera.settings.env import data_dir, env_bool, env_int, env_list, env_str
+from tessera.settings.env import (
+    data_dir,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    postgres_connection_options,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = data_dir()
@@ -60,7 +67,7 @@ MIDDLEWARE = [
     # After MessageMiddleware: ending a session tells the user why, with a message.
     "tessera.accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "tessera.web.csp.CachedPolicyCSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "tessera.tenancy.middleware.OrgMiddleware",
@@ -100,6 +107,7 @@ DATABASES = {
         env_str("DATABASE_URL", _default_sqlite), conn_max_age=env_int("TESSERA_DB_CONN_MAX_AGE", 0)
     )
 }
+postgres_connection_options(DATABASES["default"])
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

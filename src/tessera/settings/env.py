@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from dj_database_url import DBConfig
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -50,3 +51,23 @@ def data_dir() -> Path:
     """Where the embedded deployment keeps its SQLite file and key files."""
     path = Path(env_str("TESSERA_DATA_DIR", str(Path.cwd() / "data"))).expanduser().resolve()
     return path
+
+
+def postgres_connection_options(database: DBConfig) -> None:
+    """Persistent connections and server-side prepared statements for a PostgreSQL `database`.
+
+    A request's statements are few and the same each time (the token's join, kept case and lookup
+    statements, the audit append), so planning them once per connection saves PostgreSQL's parse and
+    plan on every request; that only pays with connections that outlive a request. Behind a pooler
+    in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without
+    `max_prepared_statements`), set TESSERA_DB_PREPARED_STATEMENTS=false.
+    """
+    if database.get("ENGINE") != "django.db.backends.postgresql":
+        return
+    database["CONN_MAX_AGE"] = env_int("TESSERA_DB_CONN_MAX_AGE", 300)
+    database["CONN_HEALTH_CHECKS"] = True
+    options = dict(database.get("OPTIONS") or {})
+    if env_bool("TESSERA_DB_PREPARED_STATEMENTS", True):
+        options.setdefault("server_side_binding", True)
+        options.setdefault("prepare_threshold", env_int("TESSERA_DB_PREPARE_THRESHOLD", 5))
+    database["OPTIONS"] = options

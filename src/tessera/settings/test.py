@@ -7,6 +7,7 @@ import os
 import dj_database_url
 
 from tessera.settings.base import *  # noqa: F403
+from tessera.settings.env import postgres_connection_options
 
 SECRET_KEY = "test-only-secret-key-not-for-any-deployment"  # noqa: S105
 DEBUG = False
@@ -17,6 +18,7 @@ CSRF_COOKIE_SECURE = False
 _postgres_url = os.environ.get("TESSERA_TEST_POSTGRES", "")
 if _postgres_url:
     DATABASES = {"default": dj_database_url.parse(_postgres_url)}
+    postgres_connection_options(DATABASES["default"])
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 
