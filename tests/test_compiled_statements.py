@@ -84,3 +84,34 @@ def test_a_stand_in_the_field_refuses_leaves_the_shape_to_the_orm(world: World) 
         for _ in range(2):
             rows = compiled.value_rows(("test pk",), Contact, by_pk, {"pk": str(contact.pk)})
             assert rows == [{"id": contact.pk}]
+
+
+@pytest.mark.parametrize(
+    "fields", [("started_at", "team"), ("team", "started_at", "case"), ()], ids=str
+)
+def test_kept_model_rows_are_the_instances_the_orm_makes(
+    world: World, fields: tuple[str, ...]
+) -> None:
+    """Of some columns (`.only()`, in any order) or all: the same values, the same deferred fields."""
+    phone = "+447700900321"
+    for _ in range(2):
+        contact_from(world, world.a, phone, team="north")
+
+    def build(slots: dict[str, Any]) -> QuerySet[Contact]:
+        query = Contact.objects.filter(caller_phone_index=slots["index"]).order_by("started_at")
+        return query.only(*fields) if fields else query
+
+    with org_context(world.a):
+        slots = {"index": blind_index("phone", phone)}
+        for _ in range(2):  # compiled, then kept
+            kept = compiled.model_rows(("test rows", fields), Contact, build, slots)
+            made = list(build(slots))
+            assert [c.pk for c in kept] == [c.pk for c in made]
+            for ours, orms in zip(kept, made, strict=True):
+                assert ours.get_deferred_fields() == orms.get_deferred_fields()
+                loaded = [f.attname for f in Contact._meta.concrete_fields]
+                loaded = [name for name in loaded if name not in orms.get_deferred_fields()]
+                assert {n: getattr(ours, n) for n in loaded} == {
+                    n: getattr(orms, n) for n in loaded
+                }
+                assert not ours._state.adding and ours._state.db == orms._state.db

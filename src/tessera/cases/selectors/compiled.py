@@ -26,7 +26,7 @@ from typing import Any, TypeVar, cast
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db.models import DEFERRED, Model, QuerySet
 from django.db.models.query import ModelIterable, ValuesIterable
 
 from tessera.tenancy.context import require_org
@@ -49,6 +49,10 @@ class _Compiled:
     # (position: (converters, expression)).
     names: tuple[str, ...] = ()
     converters: dict[int, tuple[list[Any], Any]] = field(default_factory=dict)
+    # For a model query of some of the model's columns (`.only()`): where each fetched value goes
+    # among the model's concrete fields (the others are deferred). Worked out once here rather than
+    # by `Model.from_db` for every row, which searches the names for each field.
+    spread: tuple[int, ...] | None = None
 
     def fetch(self, db: str, values: dict[str, Any]) -> list[list[Any]]:
         connection = connections[db]
@@ -94,7 +98,18 @@ def model_rows(
     )
     if compiled is None:
         return list(build(slots))
-    found = [model.from_db(db, compiled.names, row) for row in compiled.fetch(db, slots)]
+    rows = compiled.fetch(db, slots)
+    if compiled.spread is None:
+        found = [model.from_db(db, compiled.names, row) for row in rows]
+    else:
+        attnames = [f.attname for f in model._meta.concrete_fields]
+        template: list[Any] = [DEFERRED] * len(attnames)
+        found = []
+        for row in rows:
+            values = template.copy()
+            for position, value in zip(compiled.spread, row, strict=True):
+                values[position] = value
+            found.append(model.from_db(db, attnames, values))
     hook = getattr(model, "tessera_after_fetch", None)
     if hook is not None and found:
         hook(found)
@@ -194,7 +209,14 @@ def _from_model_queryset(queryset: QuerySet[Any], db: str) -> _Compiled | None:
         return None
     columns = [column for column, *_ in compiler.select[: compiler.col_count]]
     names = tuple(column.target.attname for column in columns)
-    return _Compiled(sql, tuple(params), (), names, compiler.get_converters(columns))
+    model_fields = [f.attname for f in queryset.model._meta.concrete_fields]
+    spread = None
+    if names != tuple(model_fields):
+        where = {attname: position for position, attname in enumerate(model_fields)}
+        if not set(names) <= set(where) or len(set(names)) != len(names):
+            return None
+        spread = tuple(where[name] for name in names)
+    return _Compiled(sql, tuple(params), (), names, compiler.get_converters(columns), spread)
 
 
 def _stand_in(value: Any) -> Any:
