@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from ninja import File, Form, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from ninja.responses import Status
 
 from tessera.api.base import OrgRouter
 from tessera.exchange import selectors, services, tasks
@@ -56,7 +57,7 @@ def job_out(job: ImportJob) -> dict[str, Any]:
 @router.post_op("/imports", perm=Perm.IMPORT_DATA, response={202: dict[str, Any]})
 def create_import(
     request: OrgRequest, file: File[UploadedFile], options: Form[ImportIn]
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Upload a file: it is validated in the background (the dry run), and committed afterwards
     unless `dry_run` is set or the report has errors."""
     try:
@@ -70,7 +71,7 @@ def create_import(
         raise HttpError(400, str(exc)) from exc
     tasks.validate_import_task.enqueue(request.membership.pk, str(job.pk), not options.dry_run)
     job.refresh_from_db()
-    return 202, job_out(job)
+    return Status(202, job_out(job))
 
 
 @router.get_op("/imports/{job_id}", perm=Perm.IMPORT_DATA, response={200: dict[str, Any]})
@@ -79,13 +80,13 @@ def get_import(request: OrgRequest, job_id: uuid.UUID) -> dict[str, Any]:
 
 
 @router.post_op("/imports/{job_id}/commit", perm=Perm.IMPORT_DATA, response={202: dict[str, Any]})
-def commit_import(request: OrgRequest, job_id: uuid.UUID) -> tuple[int, dict[str, Any]]:
+def commit_import(request: OrgRequest, job_id: uuid.UUID) -> Status[dict[str, Any]]:
     job = selectors.get_import_job(actor=request.membership, job_id=job_id)
     if job.status != ImportStatus.VALIDATED:
         raise HttpError(409, "Only a validated import without errors can be committed.")
     tasks.commit_import_task.enqueue(request.membership.pk, str(job.pk))
     job.refresh_from_db()
-    return 202, job_out(job)
+    return Status(202, job_out(job))
 
 
 @router.get_op("/imports/{job_id}/report.csv", perm=Perm.IMPORT_DATA)
