@@ -67,6 +67,43 @@ def test_lookup_hides_contacts_of_cases_the_actor_cannot_see(world: World) -> No
     assert result.hidden_contacts == 1
 
 
+def test_lookup_lists_the_newest_visible_contacts_up_to_its_limit(world: World) -> None:
+    """A frequent caller: of the newest contacts read, the hidden ones are counted, not listed, and
+    the listed ones (at most LOOKUP_LIMIT, newest first) carry their case and safety flags."""
+    supervisor = member(world, world.a, Role.SUPERVISOR)
+    advisor = member(world, world.a, Role.HELPLINE_ADVISOR)
+    phone = "+447700900556"
+    start = timezone.now() - timedelta(days=30)
+    made = [
+        contact_from(
+            world,
+            world.a,
+            phone,
+            started_at=(start + timedelta(hours=i)).isoformat(),
+            safety_flags=["do_not_call_back"] if i == 20 else [],
+        )
+        for i in range(selectors.LOOKUP_LIMIT + 5)
+    ]
+    newest_first = made[::-1]
+    with org_context(world.a):
+        secret = case_services.open_case(
+            actor=supervisor, data={"sensitivity": Sensitivity.HIGHLY_RESTRICTED}
+        )
+        visible_case = services.link_contact_to_case(actor=supervisor, contact=newest_first[2])
+        for contact in (newest_first[0], newest_first[3]):
+            services.link_contact_to_case(actor=supervisor, contact=contact, case=secret)
+        result = selectors.lookup_caller(actor=advisor, phone=phone)
+    assert result is not None
+    expected = [c.pk for c in newest_first if c.pk not in {newest_first[0].pk, newest_first[3].pk}]
+    assert [c.pk for c in result.contacts] == expected[: selectors.LOOKUP_LIMIT]
+    assert result.hidden_contacts == 2
+    listed = {c.pk: c for c in result.contacts}
+    assert listed[newest_first[2].pk].case.reference == visible_case.reference
+    assert listed[made[20].pk].safety_flags == ["do_not_call_back"]
+    assert result.safety_flags == ["do_not_call_back"]
+    assert all(c.started_at is not None for c in result.contacts)
+
+
 def _case_with_caller(world: World, **case_data: object) -> Case:
     """A case whose potential victim has the mobile number 07700 900666 (no contact names it)."""
     supervisor = member(world, world.a, Role.SUPERVISOR)

@@ -132,10 +132,12 @@ def lookup_caller(*, actor: Membership, phone: str) -> CallerLookup | None:
     # named. First the contacts, by the (org, phone index, started_at) index. Its statement and
     # the party check's are compiled once per organisation and sent with each number (`compiled`).
     slots = {"index": index}
-    candidates = compiled.model_rows(("lookup contacts",), Contact, _lookup_contacts, slots)
+    # Forty rows are read (to list twenty visible ones) but only the listed become instances.
+    candidates = compiled.fetched_rows(("lookup contacts",), Contact, _lookup_contacts, slots)
+    candidate_cases = candidates.column("case_id")
     # Then the cases named: those of these contacts and those in which a person with this number
     # takes part. The access rules are applied to these few cases only, not joined to every case.
-    contact_cases = sorted({c.case_id for c in candidates if c.case_id})
+    contact_cases = sorted({case_id for case_id in candidate_cases if case_id})
     if contact_cases:
         seen = _visible_named(actor, index, contact_cases, with_party_cases=True)
     else:
@@ -144,14 +146,16 @@ def lookup_caller(*, actor: Membership, phone: str) -> CallerLookup | None:
         party_cases = compiled.value_rows(("lookup party cases",), CaseParty, _party_cases, slots)
         party_case_ids = sorted({row["case_id"] for row in party_cases})
         seen = _visible_named(actor, index, party_case_ids, with_party_cases=False)
-    for contact in candidates:
+    listed: list[int] = []
+    for position, case_id in enumerate(candidate_cases):
+        if case_id is not None and case_id not in seen:
+            result.hidden_contacts += 1
+        elif len(listed) < LOOKUP_LIMIT:
+            listed.append(position)
+    result.contacts = candidates.instances(listed)
+    for contact in result.contacts:
         if contact.case_id is not None:
-            if contact.case_id not in seen:
-                result.hidden_contacts += 1
-                continue
             contact.case = seen[contact.case_id]  # its reference is shown: no query per contact
-        if len(result.contacts) < LOOKUP_LIMIT:
-            result.contacts.append(contact)
     result.cases = sorted(
         (case for case in seen.values() if case.status in OPEN_STATUSES),
         key=lambda case: case.reference,

@@ -19,10 +19,10 @@ from __future__ import annotations
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, router
@@ -55,15 +55,27 @@ class _Compiled:
     spread: tuple[int, ...] | None = None
 
     def fetch(self, db: str, values: dict[str, Any]) -> list[list[Any]]:
-        connection = connections[db]
-        with connection.cursor() as cursor:
+        rows = self.fetch_unconverted(db, values)
+        self.convert(db, rows)
+        return rows
+
+    def fetch_unconverted(self, db: str, values: dict[str, Any]) -> list[list[Any]]:
+        with connections[db].cursor() as cursor:
             cursor.execute(self.sql, self.bind(values))
-            rows = [list(row) for row in cursor.fetchall()]
+            return [list(row) for row in cursor.fetchall()]
+
+    def convert(
+        self, db: str, rows: list[list[Any]], positions: Iterable[int] | None = None
+    ) -> None:
+        """Apply the ORM's converters to `rows`, in place (only at `positions`, if given)."""
+        connection = connections[db]
+        wanted = None if positions is None else set(positions)
         for position, (converters, expression) in self.converters.items():
+            if wanted is not None and position not in wanted:
+                continue
             for row in rows:
                 for convert in converters:
                     row[position] = convert(row[position], expression, connection)
-        return rows
 
     def bind(self, values: dict[str, Any]) -> list[Any]:
         params = list(self.params)
@@ -92,28 +104,71 @@ def model_rows(
 ) -> list[M]:
     """The instances that the plain query `build(slots)` returns (no `select_related`, no
     annotations; `.only()` is kept), prepared as the org-scoped managers prepare fetched rows."""
+    fetched = fetched_rows(key, model, build, slots)
+    return fetched.instances(range(len(fetched)))
+
+
+def fetched_rows(
+    key: tuple[Any, ...], model: type[M], build: Build, slots: dict[str, Any]
+) -> Fetched[M]:
+    """As `model_rows`, but each row becomes an instance only when asked for: a caller that reads
+    one column of many rows and shows a few of them builds only those (the caller lookup reads 40
+    contacts' cases and lists 20)."""
     db = router.db_for_read(model)
     compiled = _compiled(
         key, db, lambda stand_ins: _from_model_queryset(build(stand_ins), db), slots
     )
     if compiled is None:
-        return list(build(slots))
-    rows = compiled.fetch(db, slots)
-    if compiled.spread is None:
-        found = [model.from_db(db, compiled.names, row) for row in rows]
-    else:
-        attnames = [f.attname for f in model._meta.concrete_fields]
-        template: list[Any] = [DEFERRED] * len(attnames)
-        found = []
-        for row in rows:
-            values = template.copy()
-            for position, value in zip(compiled.spread, row, strict=True):
-                values[position] = value
-            found.append(model.from_db(db, attnames, values))
-    hook = getattr(model, "tessera_after_fetch", None)
-    if hook is not None and found:
-        hook(found)
-    return found
+        return Fetched(model, db, None, list(build(slots)))
+    return Fetched(model, db, compiled, compiled.fetch_unconverted(db, slots))
+
+
+class Fetched(Generic[M]):
+    """The rows of a model statement, kept (`compiled` set: raw rows, converted and made into
+    instances on demand) or built by the ORM (`compiled` None: the rows are the instances)."""
+
+    def __init__(
+        self, model: type[M], db: str, compiled: _Compiled | None, rows: list[Any]
+    ) -> None:
+        self.model, self.db, self.compiled, self.rows = model, db, compiled, rows
+        self._converted: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, attname: str) -> list[Any]:
+        if self.compiled is None:
+            return [getattr(instance, attname) for instance in self.rows]
+        position = self.compiled.names.index(attname)
+        if position not in self._converted:
+            self.compiled.convert(self.db, self.rows, [position])
+            self._converted.add(position)
+        return [row[position] for row in self.rows]
+
+    def instances(self, indexes: Iterable[int]) -> list[M]:
+        if self.compiled is None:
+            return [self.rows[i] for i in indexes]
+        compiled, model, db = self.compiled, self.model, self.db
+        # Copies: the fetched rows keep only the columns `column()` converted.
+        chosen = [list(self.rows[i]) for i in indexes]
+        pending = [p for p in range(len(compiled.names)) if p not in self._converted]
+        if pending:
+            compiled.convert(db, chosen, pending)
+        if compiled.spread is None:
+            found = [model.from_db(db, compiled.names, row) for row in chosen]
+        else:
+            attnames = [f.attname for f in model._meta.concrete_fields]
+            template: list[Any] = [DEFERRED] * len(attnames)
+            found = []
+            for row in chosen:
+                values = template.copy()
+                for position, value in zip(compiled.spread, row, strict=True):
+                    values[position] = value
+                found.append(model.from_db(db, attnames, values))
+        hook = getattr(model, "tessera_after_fetch", None)
+        if hook is not None and found:
+            hook(found)
+        return found
 
 
 def statement(
