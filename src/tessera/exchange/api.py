@@ -16,7 +16,7 @@ from tessera.api.base import OrgRouter
 from tessera.exchange import selectors, services, tasks
 from tessera.exchange.ctdc import export_ctdc
 from tessera.exchange.exports import CONTENT_TYPES, export_htcds
-from tessera.exchange.models import ImportJob, ImportStatus
+from tessera.exchange.models import ImportJob
 from tessera.exchange.report import report_csv
 from tessera.exchange.safety import ExchangeFileError
 from tessera.tenancy.http import OrgRequest
@@ -51,6 +51,8 @@ def job_out(job: ImportJob) -> dict[str, Any]:
         "warning_count": job.warning_count,
         "report": job.report[:500],
         "message": job.message,
+        # When the retention purge destroyed the uploaded file (the job can no longer be committed).
+        "upload_purged_at": job.purged_at.isoformat() if job.purged_at else None,
     }
 
 
@@ -82,8 +84,9 @@ def get_import(request: OrgRequest, job_id: uuid.UUID) -> dict[str, Any]:
 @router.post_op("/imports/{job_id}/commit", perm=Perm.IMPORT_DATA, response={202: dict[str, Any]})
 def commit_import(request: OrgRequest, job_id: uuid.UUID) -> Status[dict[str, Any]]:
     job = selectors.get_import_job(actor=request.membership, job_id=job_id)
-    if job.status != ImportStatus.VALIDATED:
-        raise HttpError(409, "Only a validated import without errors can be committed.")
+    refusal = services.commit_refusal(job)
+    if refusal is not None:
+        raise HttpError(409, refusal)
     tasks.commit_import_task.enqueue(request.membership.pk, str(job.pk))
     job.refresh_from_db()
     return Status(202, job_out(job))

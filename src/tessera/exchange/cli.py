@@ -176,6 +176,34 @@ def export_ctdc_command(org_slug: str, output: Path, email: str | None) -> None:
     click.echo(f"Wrote {output} ({victims} victims).")
 
 
+@click.group("exchange")
+def exchange_group() -> None:
+    """Upkeep of imports and exports."""
+
+
+@exchange_group.command("purge-uploads")
+@click.option("--dry-run", is_flag=True, help="Count what would be purged; change nothing.")
+@with_django
+def purge_uploads_command(dry_run: bool) -> None:
+    """Destroy the uploaded files of imports that did not finish (failed, with errors, only
+    dry-run, or abandoned) once unchanged for TESSERA_IMPORT_UPLOAD_RETENTION_HOURS. Run it from
+    cron or a systemd timer, at least daily."""
+    from django.conf import settings
+
+    from tessera.exchange.retention import purge_stale_uploads
+
+    report = purge_stale_uploads(dry_run=dry_run)
+    verb = "would purge" if dry_run else "purged"
+    for slug, count in sorted(report.counts.items()):
+        click.echo(f"{slug}: {verb} {count} upload(s)")
+    hours = settings.TESSERA_IMPORT_UPLOAD_RETENTION_HOURS
+    click.echo(
+        f"{verb.capitalize()} {report.total} upload(s) in {len(report.counts)} organisation(s) "
+        f"(retention {hours} hours)."
+    )
+
+
 def mount(main: click.Group) -> None:
     main.add_command(import_command, name="import")
     main.add_command(export_group, name="export")
+    main.add_command(exchange_group, name="exchange")

@@ -63,6 +63,9 @@ class ImportJob(OrgScopedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the retention purge destroyed the uploaded file of an import that did not finish
+    # (exchange/retention.py): such a job can never be committed or resumed.
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(OrgScopedModel.Meta):
         ordering = ["-created_at"]
@@ -73,6 +76,10 @@ class ImportJob(OrgScopedModel):
     @property
     def percent(self) -> int:
         return int(100 * self.processed / self.total) if self.total else 0
+
+    @property
+    def is_upload_purged(self) -> bool:
+        return self.purged_at is not None
 
     @property
     def is_running(self) -> bool:

@@ -76,11 +76,33 @@ def find_resumable_job(*, actor: Membership, data: bytes) -> ImportJob | None:
     with acting(actor):
         return (
             ImportJob.objects.filter(
-                sha256=digest, status__in=[ImportStatus.VALIDATED, ImportStatus.IMPORTING]
+                sha256=digest,
+                status__in=[ImportStatus.VALIDATED, ImportStatus.IMPORTING],
+                purged_at__isnull=True,
             )
             .order_by("-created_at")
             .first()
         )
+
+
+def upload_purged_message() -> str:
+    return _(
+        "The uploaded file of this import was destroyed after the retention period: "
+        "upload the file again to import it."
+    )
+
+
+def commit_refusal(job: ImportJob, *, resuming: bool = False) -> str | None:
+    """Why `job` cannot be committed now (None: it can). `resuming` also accepts a job whose
+    commit was interrupted."""
+    if job.is_upload_purged:
+        return upload_purged_message()
+    allowed = (
+        (ImportStatus.VALIDATED, ImportStatus.IMPORTING) if resuming else (ImportStatus.VALIDATED,)
+    )
+    if job.status not in allowed:
+        return _("Only a validated import without errors can be committed.")
+    return None
 
 
 def _units(job: ImportJob) -> list[Unit]:
@@ -119,6 +141,8 @@ def validate_import(
     through the real services inside a transaction that is then rolled back. Either way the
     report finds everything a commit would refuse."""
     require(actor, Perm.IMPORT_DATA)
+    if job.is_upload_purged:
+        raise ExchangeFileError(upload_purged_message())
     with acting(actor):
         job.status = ImportStatus.VALIDATING
         job.save(update_fields=["status", "updated_at"])
@@ -253,20 +277,29 @@ def commit_import(
     progress commit together: a crash loses at most the batch in flight, and a re-run resumes
     after the last committed batch, skipping any source key already imported."""
     require(actor, Perm.IMPORT_DATA)
-    if job.status not in (ImportStatus.VALIDATED, ImportStatus.IMPORTING):
-        raise ExchangeFileError(_("Only a validated import without errors can be committed."))
+    refusal = commit_refusal(job, resuming=True)
+    if refusal is not None:
+        raise ExchangeFileError(refusal)
     source, units = _bulk_source(actor, job)
     total = job.total if isinstance(source, staging.StagedRows) else len(units)
     batch_size = batch_size or (BULK_BATCH_SIZE if source is not None else BATCH_SIZE)
     with acting(actor):
         job.status = ImportStatus.IMPORTING
         job.total = total
-        job.save(update_fields=["status", "total", "updated_at"])
+        job.updated_at = timezone.now()
+        # One statement that also checks the retention purge has not destroyed the file since.
+        started = ImportJob.objects.filter(pk=job.pk, purged_at__isnull=True).update(
+            status=job.status, total=job.total, updated_at=job.updated_at
+        )
+        if not started:
+            raise ExchangeFileError(upload_purged_message())
     report = _Report(job.report)
     while job.processed < total:
         with paused_gc(), acting(actor):
             # Not the uploaded file: a large one would be read and written again every batch.
             job = ImportJob.objects.select_for_update().defer("content").get(pk=job.pk)
+            if job.is_upload_purged:  # by the retention purge, since this commit began
+                raise ExchangeFileError(upload_purged_message())
             start = job.processed
             stop = min(start + batch_size, total)
             if source is not None:

@@ -6,6 +6,7 @@ from django_tasks import task
 
 from tessera.audit.context import Actor, acting_as
 from tessera.exchange.models import ImportJob, ImportStatus
+from tessera.exchange.retention import purge_stale_uploads
 from tessera.exchange.services import commit_import, validate_import
 from tessera.tenancy.context import org_context
 from tessera.tenancy.models import Membership
@@ -32,3 +33,10 @@ def commit_import_task(membership_id: int, job_id: str) -> None:
     actor, job = _load(membership_id, job_id)
     with acting_as(Actor(actor.user_id, actor.user.email)):
         commit_import(actor=actor, job=job)
+
+
+@task()
+def purge_stale_uploads_task() -> dict[str, int]:
+    """The retention purge of uploaded files (exchange/retention.py); schedule it at least daily.
+    Returns the jobs purged per organisation."""
+    return purge_stale_uploads().counts

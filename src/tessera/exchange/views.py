@@ -72,7 +72,7 @@ def import_detail(request: OrgRequest, job_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def import_commit(request: OrgRequest, job_id: uuid.UUID) -> HttpResponse:
     job = selectors.get_import_job(actor=request.membership, job_id=job_id)
-    if job.status == ImportStatus.VALIDATED:
+    if services.commit_refusal(job) is None:
         tasks.commit_import_task.enqueue(request.membership.pk, str(job.pk))
     return redirect("exchange:import_detail", job_id=job.pk)
 

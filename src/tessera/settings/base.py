@@ -228,6 +228,12 @@ TESSERA_PREVIOUS_MASTER_KEYS = env_list("TESSERA_PREVIOUS_MASTER_KEYS", [])
 TESSERA_MASTER_KEY_FILE = env_str("TESSERA_MASTER_KEY_FILE", str(DATA_DIR / "master.keys"))
 # Worker processes that build and seal the rows of a large import (0: one per core, at most 4).
 TESSERA_IMPORT_WORKERS = env_int("TESSERA_IMPORT_WORKERS", 0)
+# An import that did not finish (failed, has errors, only dry-run, or abandoned) keeps its sealed
+# copy of the uploaded file this long after its last change; `tessera exchange purge-uploads`
+# then destroys it.
+TESSERA_IMPORT_UPLOAD_RETENTION_HOURS = env_int(
+    "TESSERA_IMPORT_UPLOAD_RETENTION_HOURS", 72, minimum=1
+)
 
 # --- Helpline ---
 # An urgent contact nobody has taken for this long raises an alert.

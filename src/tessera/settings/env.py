@@ -30,14 +30,17 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"Environment variable {name} must be true or false, not {value!r}.")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"Environment variable {name} must be an integer.") from exc
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"Environment variable {name} must be at least {minimum}.")
+    return number
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
