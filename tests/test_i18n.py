@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import ast
 import gettext
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,6 +88,46 @@ def test_every_message_is_translated(language: str) -> None:
         or (isinstance(e["msgstr"], dict) and not all(e["msgstr"].values()))
     ]
     assert untranslated == []
+
+
+@pytest.mark.skipif(
+    shutil.which("xgettext") is None,
+    reason="GNU gettext is not installed (apt-get install gettext): strings are not extracted",
+)
+def test_every_translatable_string_in_the_code_is_in_the_catalogues(tmp_path: Path) -> None:
+    """Strings added to the code since the last `make messages` would show in English only: extract
+    them again, from a copy of the package (the catalogues themselves are not touched), and compare."""
+    copy = tmp_path / "src" / "tessera"
+    shutil.copytree(
+        LOCALE_DIR.parent, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "static")
+    )
+    extract = (
+        "import tessera, django, pathlib, sys\n"
+        "assert pathlib.Path(tessera.__file__).is_relative_to(sys.argv[1]), tessera.__file__\n"
+        "django.setup()\n"
+        "from django.core.management import call_command\n"
+        "call_command('makemessages', locale=['fr'], add_location='file', no_obsolete=True,\n"
+        "             ignore_patterns=['privacy/*'], verbosity=0)\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+    environment["DJANGO_SETTINGS_MODULE"] = "tessera.settings.test"
+    result = subprocess.run(
+        [sys.executable, "-c", extract, str(copy)],
+        cwd=copy,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    extracted = read_po(copy / "locale" / "fr" / "LC_MESSAGES" / "django.po")
+    committed = read_po(LOCALE_DIR / "fr" / "LC_MESSAGES" / "django.po")
+    key = lambda e: (e.get("msgctxt"), e["msgid"], e.get("msgid_plural"))  # noqa: E731
+    missing = sorted(
+        str(e["msgid"]) for e in extracted if key(e) not in {key(c) for c in committed}
+    )
+    assert missing == [], "run `make messages` and translate these"
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
