@@ -283,3 +283,11 @@ def test_production_settings_keep_postgres_connections_and_prepare_statements(
     assert result.returncode == 0, result.stderr
     expected = [300, True, {"server_side_binding": True, "prepare_threshold": 5}]
     assert json.loads(result.stdout) == expected
+
+
+@pytest.mark.parametrize("name", ["TESSERA_DB_CONN_MAX_AGE", "TESSERA_DB_PREPARE_THRESHOLD"])
+def test_negative_connection_settings_are_refused_with_their_name(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    with pytest.raises(ImproperlyConfigured, match=f"{name} must be at least 0"):
+        _postgres(monkeypatch, **{name: "-1"})

@@ -104,7 +104,8 @@ TEMPLATES = [
 _default_sqlite = f"sqlite:///{DATA_DIR / 'tessera.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", _default_sqlite), conn_max_age=env_int("TESSERA_DB_CONN_MAX_AGE", 0)
+        env_str("DATABASE_URL", _default_sqlite),
+        conn_max_age=env_int("TESSERA_DB_CONN_MAX_AGE", 0, minimum=0),
     )
 }
 postgres_connection_options(DATABASES["default"])

@@ -67,10 +67,12 @@ def postgres_connection_options(database: DBConfig) -> None:
     """
     if database.get("ENGINE") != "django.db.backends.postgresql":
         return
-    database["CONN_MAX_AGE"] = env_int("TESSERA_DB_CONN_MAX_AGE", 300)
+    database["CONN_MAX_AGE"] = env_int("TESSERA_DB_CONN_MAX_AGE", 300, minimum=0)
     database["CONN_HEALTH_CHECKS"] = True
     options = dict(database.get("OPTIONS") or {})
     if env_bool("TESSERA_DB_PREPARED_STATEMENTS", True):
         options.setdefault("server_side_binding", True)
-        options.setdefault("prepare_threshold", env_int("TESSERA_DB_PREPARE_THRESHOLD", 5))
+        options.setdefault(
+            "prepare_threshold", env_int("TESSERA_DB_PREPARE_THRESHOLD", 5, minimum=0)
+        )
     database["OPTIONS"] = options
