@@ -50,6 +50,17 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     return cut[49], cut[94], cut[98]
 
 
+def cpu_reference_ms() -> float:
+    """A fixed pure-Python workload, best of five: machines of one kind have differed 3.5-fold in
+    this project's sessions, so each run says how fast its machine was."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(i * i for i in range(1_000_000))
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def number(i: int) -> str:
     return f"+4477{i:08d}"
 
@@ -241,6 +252,7 @@ def measure(orgs: list[tuple[object, str, list[str]]], distinct: int, repeat: in
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM helpline_contact")
         print(f"contacts in the table: {cursor.fetchone()[0]:,}; load average {os.getloadavg()}")
+        print(f"CPU reference (1M squares summed, best of 5): {cpu_reference_ms():.0f} ms")
         # From here on, API and SQL alike run as the non-owner application role: RLS applies.
         cursor.execute(f"SET ROLE {connection.ops.quote_name(settings.TESSERA_APP_DB_ROLE)}")
     org, token, _cases = orgs[0]

@@ -160,6 +160,45 @@ def test_lookup_lists_cases_of_contacts_and_of_people_together(world: World) -> 
     assert other is not None and (other.contacts, other.cases) == ([], [])
 
 
+@pytest.mark.parametrize(
+    ("case_data", "listed"),
+    [
+        ({}, True),
+        ({"sensitivity": Sensitivity.RESTRICTED, "team": "elsewhere"}, False),
+        ({"sensitivity": Sensitivity.HIGHLY_RESTRICTED}, False),
+    ],
+)
+def test_lookup_applies_the_access_rules_to_cases_of_people_beside_cases_of_contacts(
+    world: World, case_data: dict[str, object], listed: bool
+) -> None:
+    # A contact names a case, so the people's cases are read in the same statement (its second
+    # arm): that arm must keep the access rules too.
+    by_person = _case_with_caller(world, **case_data)
+    supervisor = member(world, world.a, Role.SUPERVISOR)
+    contact = contact_from(world, world.a, "+447700900666")
+    with org_context(world.a):
+        by_contact = services.link_contact_to_case(actor=supervisor, contact=contact)
+        result = selectors.lookup_caller(
+            actor=member(world, world.a, Role.HELPLINE_ADVISOR), phone="+447700900666"
+        )
+    assert result is not None and [c.pk for c in result.contacts] == [contact.pk]
+    expected = [by_contact.pk, by_person.pk] if listed else [by_contact.pk]
+    assert sorted(c.pk for c in result.cases) == sorted(expected)
+
+
+def test_lookup_lists_a_case_named_by_a_contact_and_a_person_once(world: World) -> None:
+    case = _case_with_caller(world)
+    supervisor = member(world, world.a, Role.SUPERVISOR)
+    contact = contact_from(world, world.a, "+447700900666")
+    with org_context(world.a):
+        services.link_contact_to_case(actor=supervisor, contact=contact, case=case)
+        result = selectors.lookup_caller(
+            actor=member(world, world.a, Role.HELPLINE_ADVISOR), phone="+447700900666"
+        )
+    assert result is not None and [c.pk for c in result.cases] == [case.pk]
+    assert result.contacts[0].case.reference == case.reference
+
+
 def test_public_report_enters_the_triage_queue_and_is_audited_as_public(world: World) -> None:
     contact = services.submit_public_report(
         org=world.a,
