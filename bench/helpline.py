@@ -9,9 +9,10 @@ after, as a bulk import would; needs the pgcrypto extension, in PostgreSQL's con
 carries a real blind index of its caller's number under its organisation's key
 and a stand-in ciphertext of realistic size (the lookup never opens sealed fields). Caller numbers
 follow a skewed distribution (a few numbers call thousands of times, most once or twice); 5 % of
-contacts are linked to cases of mixed sensitivity. Lookups then go in-process through the full
-middleware stack with an advisor's bearer token, as the non-owner application role (RLS on),
-including the audit event each lookup writes; raw SQL runs the contacts query alone.
+contacts are linked to cases of mixed sensitivity, and each case has a person whose mobile is one
+of the low caller numbers (every third), for the party check to find. Lookups then go in-process
+through the full middleware stack with an advisor's bearer token, as the non-owner application role
+(RLS on), including the audit event each lookup writes; raw SQL runs the contacts query alone.
 """
 
 from __future__ import annotations
@@ -159,6 +160,46 @@ def insert_contacts(org: object, total: int, distinct: int, case_ids: list[str])
             print(f"  {org.slug}: {done:,} contacts", flush=True)  # type: ignore[attr-defined]
 
 
+# One person per case (its potential victim), every third of the low caller numbers on a person's
+# mobile: the lookup's party check then finds people, and their cases, by the same blind index.
+PEOPLE_SQL = """
+INSERT INTO cases_person (id, first_name_index, second_name_index, birthdate_index,
+    identity_number_index, mobile_phone_index, home_phone_index, gender, deceased, citizenship,
+    mailing_state, mailing_country, created_at, updated_at, org_id, extensions,
+    highest_level_of_education, marital_status, primary_language, secondary_language)
+SELECT gen_random_uuid(), md5('first' || i), md5('second' || i), '', '',
+       encode(substring(hmac(convert_to('phone' || chr(31) || '+4477' ||
+              lpad((i * 3)::text, 8, '0'), 'UTF8'), %(key)s, 'sha256') from 1 for 16), 'hex'),
+       '', '', false, '[]'::jsonb, '', '', now(), now(), %(org)s, '{}'::jsonb, '', '', '', ''
+FROM generate_series(0, %(people)s - 1) AS i
+"""
+PARTIES_SQL = """
+INSERT INTO cases_caseparty (id, role, trafficking_status, trafficking_status_decision_making_org,
+    relationship_to_trafficker, recruitment_websites_and_apps, method_of_recruitment,
+    location_of_recruitment, methods_of_control, type_of_exploitation, forced_labour_industry,
+    type_of_sex_exploitation, location_of_exploitation, exploitation_websites_and_apps,
+    vulnerabilities, details_of_vulnerabilities, role_in_process, role_details, extensions,
+    created_at, updated_at, case_id, org_id, person_id)
+SELECT gen_random_uuid(), 'PotentialVictim', '', '', '', '[]', '[]', '', '[]', '[]', '', '[]', '',
+       '[]', '[]', '', '[]', '', '{}', now() - random() * interval '3 years', now(), c.id,
+       %(org)s, p.id
+FROM (SELECT id, row_number() OVER () AS n FROM cases_person WHERE org_id = %(org)s) AS p
+JOIN (SELECT id, row_number() OVER () AS n FROM cases_case WHERE org_id = %(org)s) AS c
+  ON c.n = p.n
+"""
+
+
+def insert_people(org: object, people: int) -> None:
+    from tessera.tenancy.context import org_context
+    from tessera.vault.keys import org_keys
+
+    with org_context(org), connection.cursor() as cursor:  # type: ignore[arg-type]
+        values = {"key": org_keys().index_key, "org": org.pk, "people": people}  # type: ignore[attr-defined]
+        cursor.execute(PEOPLE_SQL, values)
+        cursor.execute(PARTIES_SQL, values)
+    print(f"  {org.slug}: {people:,} people, each a party to one case", flush=True)  # type: ignore[attr-defined]
+
+
 def drop_indexes() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -207,6 +248,7 @@ def main() -> int:
         cursor.execute("CREATE EXTENSION IF NOT EXISTS pgcrypto")
     for org, _raw, case_ids in orgs:
         insert_contacts(org, per_org, distinct, case_ids)
+        insert_people(org, len(case_ids))
     loaded = time.perf_counter()
     with connection.cursor() as cursor:
         for definition in definitions:
